@@ -1,0 +1,1 @@
+"""Accounts (tenants), their users and API tokens, and the auth dependencies of the API."""

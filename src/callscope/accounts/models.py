@@ -1,0 +1,52 @@
+"""Account, User and ApiToken tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, TenantMixin
+
+
+class Role(StrEnum):
+    admin = "admin"
+    analyst = "analyst"
+    viewer = "viewer"
+
+
+class Account(IdMixin, CreatedMixin, Base):
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    sales_cycle_days: Mapped[int] = mapped_column(default=30)
+    qualified_call_seconds: Mapped[int] = mapped_column(default=60)
+
+
+class User(IdMixin, CreatedMixin, TenantMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, validate_strings=True), default=Role.viewer
+    )
+
+
+class ApiToken(IdMixin, CreatedMixin, TenantMixin, Base):
+    """A bearer token. Only its SHA-256 is stored; the visible prefix lets people tell them apart."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every domain's endpoints: problem details, pagination, dependencies."""

@@ -1,0 +1,167 @@
+"""Errors as `application/problem+json` (RFC 9457).
+
+Every error the API returns has a stable `type` (a URN under `urn:callscope:problem:`), a
+short `title`, the HTTP `status` and a human `detail`. Validation errors add `errors`: one
+entry per bad field with its location (`loc`, as FastAPI names it, and a JSON `pointer`).
+Unexpected errors are logged and answered with a bare 500: no traceback or SQL leaks out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("callscope.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:callscope:problem:"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class Problem(Exception):
+    """Raised anywhere below an endpoint; answered as problem+json by the handler below."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers
+
+
+class NotFound(Problem):
+    def __init__(self, what: str) -> None:
+        super().__init__(404, "not-found", f"{what} not found")
+
+
+class Conflict(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(409, "conflict", detail)
+
+
+class Unauthorized(Problem):
+    def __init__(self) -> None:
+        super().__init__(
+            401,
+            "unauthorized",
+            "a valid API token is required: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="callscope"'},
+        )
+
+
+def field_error(loc: Sequence[str | int], message: str, kind: str = "value_error") -> dict[str, Any]:
+    return {"loc": list(loc), "pointer": _pointer(loc), "detail": message, "type": kind}
+
+
+class InvalidField(Problem):
+    """A single field failed a rule the schema cannot express (uniqueness, a foreign key...)."""
+
+    def __init__(self, loc: Sequence[str | int], message: str, kind: str = "value_error") -> None:
+        super().__init__(
+            422, "validation-error", message, errors=[field_error(loc, message, kind)]
+        )
+
+
+def _pointer(loc: Sequence[str | int]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
+    return "#/" + "/".join(escaped) if escaped else "#"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug,
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = list(errors)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[int, str, str, list[dict[str, Any]]]:
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return 400, "malformed-json", "the request body is not valid JSON", []
+    errors = [
+        field_error(tuple(e.get("loc", ())), str(e.get("msg", "invalid")), str(e.get("type", "")))
+        for e in raw
+    ]
+    fields = ", ".join(e["pointer"] for e in errors[:5])
+    return 422, "validation-error", f"invalid input at {fields}", errors
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.slug,
+            exc.detail,
+            errors=exc.errors,
+            headers=exc.headers,
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, slug, detail, errors = _validation_errors(exc)
+        return problem_response(status, slug, detail, errors=errors, instance=request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(
+            exc.status_code, slug, detail, headers=headers, instance=request.url.path
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500, "internal-error", "the server failed; the error was logged", instance=request.url.path
+        )

@@ -1,0 +1,361 @@
+"""The `callscope` command. Thin: it parses options, calls services and prints.
+
+Output for people goes through Rich; `--json` gives one JSON object on stdout for scripts.
+Errors print one clear line on stderr and exit non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from callscope.config import Settings
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="callscope: call tracking and call analytics."
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
+account_app = typer.Typer(no_args_is_help=True, help="Accounts (tenants).")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens of an account.")
+app.add_typer(db_app, name="db")
+app.add_typer(account_app, name="account")
+app.add_typer(token_app, name="token")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    overrides: dict[str, Any] = {}
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_settings(**extra: Any) -> Settings:
+    values = {**State.overrides, **{k: v for k, v in extra.items() if v is not None}}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid settings: {problems}", 2)
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """A session that commits when the block succeeds; refuses an unmigrated database."""
+    from callscope.db.engine import make_engine, make_sessionmaker
+    from callscope.db.migrate import current_revision, head_revision
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        try:
+            current = current_revision(engine)
+        except Exception as exc:
+            fail(f"cannot open the database: {exc.__class__.__name__}: {exc}")
+        if current != head_revision():
+            fail("the database is not migrated to the latest version: run `callscope db upgrade`")
+        with make_sessionmaker(engine)() as session:
+            yield session
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+@app.callback()
+def root(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="data directory (CALLSCOPE_DATA_DIR)", show_default=False)
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="database URL (CALLSCOPE_DATABASE_URL)", show_default=False)
+    ] = None,
+) -> None:
+    """callscope: call tracking and call analytics."""
+    State.overrides = {}
+    if data_dir is not None:
+        State.overrides["data_dir"] = data_dir
+    if database_url is not None:
+        State.overrides["database_url"] = database_url
+
+
+@app.command()
+def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the effective settings, secrets masked."""
+    values = load_settings().masked()
+    if as_json:
+        print(json.dumps(values))
+        return
+    table = Table("setting", "value", title="callscope settings")
+    for key, value in values.items():
+        table.add_row(f"CALLSCOPE_{key.upper()}", str(value))
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    migrate: Annotated[bool, typer.Option(help="upgrade the database first")] = True,
+) -> None:
+    """Run the web server (API, tracking endpoints, webhooks)."""
+    settings = load_settings()
+    _serve(settings, host, port, migrate)
+
+
+def _serve(settings: Settings, host: str, port: int, migrate: bool) -> None:
+    import uvicorn
+
+    from callscope import logs
+    from callscope.db import migrate as migrations
+    from callscope.web import create_app
+
+    logs.configure(settings.log_level_number)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        migrations.upgrade(settings.effective_database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Upgrade the database schema (to the latest by default)."""
+    from callscope.db import migrate
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _alembic(lambda: migrate.upgrade(settings.effective_database_url, revision))
+    out.print(f"database at [bold]{revision}[/]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target, e.g. -1 or base")]) -> None:
+    """Downgrade the database schema to REVISION."""
+    from callscope.db import migrate
+
+    settings = load_settings()
+    _alembic(lambda: migrate.downgrade(settings.effective_database_url, revision))
+    out.print(f"database at [bold]{revision}[/]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database and the latest one."""
+    from callscope.db.engine import make_engine
+    from callscope.db.migrate import current_revision, head_revision
+
+    engine = make_engine(load_settings().effective_database_url)
+    try:
+        current = _alembic(lambda: current_revision(engine))
+    finally:
+        engine.dispose()
+    head = head_revision()
+    state = "up to date" if current == head else "needs `callscope db upgrade`"
+    out.print(f"current: {current or '(empty)'}  head: {head}  ({state})")
+
+
+def _alembic(action: Any) -> Any:
+    from alembic.util.exc import CommandError
+
+    try:
+        return action()
+    except CommandError as exc:
+        fail(str(exc))
+    except Exception as exc:  # a database that cannot be reached, a broken file
+        fail(f"{exc.__class__.__name__}: {exc}")
+
+
+def _resolve_account(session: Session, account: int | None) -> int:
+    from callscope.accounts.repository import AccountRepository
+
+    accounts = AccountRepository(session).list()
+    if account is not None:
+        if not any(a.id == account for a in accounts):
+            fail(f"no account {account}")
+        return account
+    if len(accounts) == 1:
+        return accounts[0].id
+    fail("several accounts exist: pass --account ID" if accounts else "no accounts yet")
+
+
+@account_app.command("create")
+def account_create(
+    name: Annotated[str, typer.Argument(help="business name")],
+    email: Annotated[str, typer.Option(help="email of the admin user")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone for reports")] = "UTC",
+    currency: Annotated[str, typer.Option(help="ISO 4217 currency")] = "USD",
+    password: Annotated[
+        str | None,
+        typer.Option(help="admin password (or CALLSCOPE_ADMIN_PASSWORD); generated if not given"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create an account with its admin user; prints one API token, once."""
+    from callscope.accounts.schemas import AccountCreate
+    from callscope.accounts.service import create_account
+    from callscope.api.problems import Problem
+
+    password = password or os.environ.get("CALLSCOPE_ADMIN_PASSWORD") or None
+    try:
+        data = AccountCreate(
+            name=name, email=email, timezone=timezone, currency=currency, password=password
+        )
+    except ValidationError as exc:
+        fail("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()), 2)
+    with session_scope(load_settings()) as session:
+        try:
+            created = create_account(session, data)
+        except Problem as exc:
+            fail(exc.detail)
+        result = {
+            "account_id": created.account.id,
+            "email": created.admin.email,
+            "password": created.password,
+            "api_token": created.token,
+        }
+    if as_json:
+        print(json.dumps(result))
+        return
+    out.print(f"account [bold]{created.account.name}[/] created, id {created.account.id}")
+    out.print(f"admin user: {created.admin.email}  password: {created.password}")
+    out.print(f"API token (shown once): [bold green]{created.token}[/]")
+
+
+@account_app.command("list")
+def account_list() -> None:
+    """List accounts."""
+    from callscope.accounts.repository import AccountRepository
+
+    with session_scope(load_settings()) as session:
+        table = Table("id", "name", "timezone", "currency", "created")
+        for a in AccountRepository(session).list():
+            table.add_row(str(a.id), a.name, a.timezone, a.currency, f"{a.created_at:%Y-%m-%d}")
+    out.print(table)
+
+
+AccountOption = Annotated[
+    int | None, typer.Option("--account", help="account id (optional when there is one)")
+]
+
+
+@token_app.command("create")
+def token_create(
+    account: AccountOption = None,
+    name: Annotated[str, typer.Option(help="what the token is for")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create an API token; it is printed once and only its hash is stored."""
+    from callscope.accounts.service import create_token
+
+    if not 1 <= len(name) <= 100:
+        fail("--name must be 1 to 100 characters", 2)
+    with session_scope(load_settings()) as session:
+        account_id = _resolve_account(session, account)
+        new = create_token(session, account_id, name)
+        row_id, prefix = new.row.id, new.row.prefix
+    if as_json:
+        print(json.dumps({"id": row_id, "prefix": prefix, "api_token": new.token}))
+        return
+    out.print(f"token {row_id} ({prefix}...) for account {account_id}, shown once:")
+    out.print(f"[bold green]{new.token}[/]")
+
+
+@token_app.command("list")
+def token_list(
+    account: AccountOption = None,
+    revoked: Annotated[bool, typer.Option("--revoked", help="include revoked tokens")] = False,
+) -> None:
+    """List an account's tokens (prefixes only; tokens themselves are never stored)."""
+    from callscope.accounts.service import list_tokens
+
+    with session_scope(load_settings()) as session:
+        account_id = _resolve_account(session, account)
+        table = Table("id", "name", "prefix", "created", "last used", "revoked")
+        for t in list_tokens(session, account_id, include_revoked=revoked):
+            table.add_row(
+                str(t.id),
+                t.name,
+                t.prefix + "...",
+                f"{t.created_at:%Y-%m-%d %H:%M}",
+                f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+                f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
+            )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="token id or visible prefix (cs_...)")],
+    account: AccountOption = None,
+) -> None:
+    """Revoke a token: requests with it get 401 from now on."""
+    from callscope.accounts.service import revoke_token
+    from callscope.api.problems import Problem
+
+    with session_scope(load_settings()) as session:
+        account_id = _resolve_account(session, account)
+        try:
+            row = revoke_token(session, account_id, token.removesuffix("..."))
+        except Problem:
+            fail(f"no single token {token!r} in account {account_id}")
+        out.print(f"token {row.id} ({row.prefix}...) revoked")
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="where the demo's data lives")] = Path("var/demo"),
+    seed_only: Annotated[bool, typer.Option("--seed-only", help="seed and exit")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    pool_size: Annotated[int, typer.Option(min=1, max=1000, help="DNI pool numbers")] = 8,
+    hold_seconds: Annotated[int, typer.Option(min=60, max=86_400)] = 1800,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Seed a demo plumbing business and serve it (or only seed, with --seed-only)."""
+    from callscope.db import migrate
+    from callscope.demo import seed_demo
+
+    overrides: dict[str, Any] = {"data_dir": data_dir}
+    if "database_url" not in State.overrides and not os.environ.get("CALLSCOPE_DATABASE_URL"):
+        overrides["database_url"] = f"sqlite:///{(data_dir / 'callscope.db').resolve()}"
+    settings = load_settings(**overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _alembic(lambda: migrate.upgrade(settings.effective_database_url))
+    with session_scope(settings) as session:
+        seed = seed_demo(session, pool_size=pool_size, hold_seconds=hold_seconds)
+    info = seed.as_dict() | {
+        "database_url": settings.masked()["database_url"],
+        "data_dir": str(settings.data_dir.resolve()),
+        "url": f"http://{host}:{port}",
+    }
+    if as_json:
+        print(json.dumps(info), flush=True)
+    else:
+        out.print(f"[bold]Rapid Rooter Plumbing[/] demo, account {seed.account_id}")
+        out.print(f"API docs:  http://{host}:{port}/docs   (Authorize with the token below)")
+        out.print(f"API token: [bold green]{seed.api_token}[/]")
+        out.print(f"site key:  {seed.site_key}   pool: {', '.join(seed.pool_numbers)}")
+        if seed.admin_password:
+            out.print(f"admin:     {seed.admin_email} / {seed.admin_password}")
+    if not seed_only:
+        sys.stdout.flush()
+        _serve(settings, host, port, migrate=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,116 @@
+"""Settings: the one place configuration is read (environment variables prefixed CALLSCOPE_).
+
+Unsafe defaults are refused outside development: a production start with the built-in
+secret key is an error, not a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+DEV_SECRET_KEY = "callscope-development-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLSCOPE_", extra="ignore")
+
+    env: Environment = Field(
+        default=Environment.development,
+        description="development or production; production refuses unsafe defaults",
+    )
+    data_dir: Path = Field(default=Path("./var"), description="where the database, recordings and models live")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file callscope.db in the data directory",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET_KEY), description="signs sessions and secrets; set it in production"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="the URL the world reaches this server at (webhook signatures, snippet tags)",
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest request body accepted; larger gets 413"
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _parseable_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        url = make_url(value)  # raises ArgumentError on garbage
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("database_url must be SQLite or PostgreSQL")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env is Environment.production:
+            key = self.secret_key.get_secret_value()
+            if key == DEV_SECRET_KEY:
+                raise ValueError(
+                    "CALLSCOPE_SECRET_KEY must be set in production (the built-in key is public)"
+                )
+            if len(key) < 32:
+                raise ValueError("CALLSCOPE_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'callscope.db').resolve()}"
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with secrets hidden, for `callscope config`."""
+        url = make_url(self.effective_database_url)
+        return {
+            "env": self.env.value,
+            "data_dir": str(self.data_dir.resolve()),
+            "database_url": url.render_as_string(hide_password=True),
+            "secret_key": "(built-in development key)"
+            if self.secret_key.get_secret_value() == DEV_SECRET_KEY
+            else "********",
+            "public_url": self.public_url,
+            "log_level": self.log_level,
+            "max_body_bytes": self.max_body_bytes,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,163 @@
+"""The demo business: Rapid Rooter Plumbing of Austin, TX.
+
+Static numbers for a flyer, a van wrap and the Google Business Profile; a website with a DNI
+pool; online sources with matching rules; the built-in categories. Seeding again reuses the
+account (a fresh API token is issued, since tokens are shown only once) and resizes the pool.
+Later issues add calls and reports to this same seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callscope.accounts.models import Account, User
+from callscope.accounts.schemas import AccountCreate
+from callscope.accounts.service import create_account, create_token
+from callscope.numbers.models import Channel, ExhaustionPolicy, Pool, Source, TrackingNumber
+from callscope.sites.models import Site
+from callscope.accounts.security import new_public_key
+
+DEMO_EMAIL = "owner@rapidrooter.example"
+BUSINESS_NUMBER = "+15125550100"
+MAX_POOL_SIZE = 1000
+
+ONLINE_SOURCES: tuple[tuple[str, Channel, str | None, list[dict[str, str]]], ...] = (
+    ("Google Ads", Channel.paid_search, "cpc",
+     [{"utm_source": "google", "utm_medium": "cpc"}, {"click_id": "gclid"}]),
+    ("Microsoft Ads", Channel.paid_search, "cpc", [{"click_id": "msclkid"}]),
+    ("Facebook Ads", Channel.paid_social, "paid_social",
+     [{"utm_source": "facebook", "utm_medium": "paid_social"}, {"click_id": "fbclid"}]),
+    ("Google Organic", Channel.organic_search, "organic", [{"referrer_domain": "google.com"}]),
+    ("Yelp", Channel.referral, "referral", [{"referrer_domain": "yelp.com"}]),
+    ("Direct", Channel.direct, None, []),
+)
+STATIC_SOURCES: tuple[tuple[str, Channel, str, str], ...] = (
+    ("Flyer", Channel.offline, "print", "+15125550111"),
+    ("Van wrap", Channel.offline, "vehicle", "+15125550122"),
+    ("Google Business Profile", Channel.organic_search, "listing", "+15125550133"),
+)
+
+
+def pool_number(index: int) -> str:
+    return f"+1512555{140 + index:04d}"
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    account_id: int
+    api_token: str
+    admin_email: str
+    admin_password: str | None  # only when the account was created by this run
+    site_id: int
+    site_key: str
+    pool_id: int
+    pool_numbers: list[str]
+    static_numbers: dict[str, str]
+    business_number: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800) -> DemoSeed:
+    if not 1 <= pool_size <= MAX_POOL_SIZE:
+        raise ValueError(f"pool size must be 1 to {MAX_POOL_SIZE}")
+    if not 60 <= hold_seconds <= 86_400:
+        raise ValueError("hold seconds must be 60 to 86400")
+    user = session.scalars(select(User).where(User.email == DEMO_EMAIL)).one_or_none()
+    password: str | None = None
+    if user is None:
+        created = create_account(
+            session,
+            AccountCreate(
+                name="Rapid Rooter Plumbing",
+                email=DEMO_EMAIL,
+                timezone="America/Chicago",
+                currency="USD",
+            ),
+        )
+        account, password, token = created.account, created.password, created.token
+        _seed_catalogue(session, account)
+    else:
+        account = session.get_one(Account, user.account_id)
+        token = create_token(session, account.id, "demo", user_id=user.id).token
+
+    site = session.scalars(select(Site).where(Site.account_id == account.id)).first()
+    pool = session.scalars(select(Pool).where(Pool.account_id == account.id)).first()
+    assert site is not None and pool is not None
+    pool.hold_seconds = hold_seconds
+    pool_numbers = _resize_pool(session, account.id, pool, pool_size)
+    statics = {
+        source.name: number.number
+        for number, source in session.execute(
+            select(TrackingNumber, Source)
+            .join(Source, TrackingNumber.source_id == Source.id)
+            .where(TrackingNumber.account_id == account.id, TrackingNumber.active)
+            .order_by(TrackingNumber.id)
+        ).all()
+    }
+    session.flush()
+    return DemoSeed(
+        account_id=account.id,
+        api_token=token,
+        admin_email=DEMO_EMAIL,
+        admin_password=password,
+        site_id=site.id,
+        site_key=site.site_key,
+        pool_id=pool.id,
+        pool_numbers=pool_numbers,
+        static_numbers=statics,
+        business_number=BUSINESS_NUMBER,
+    )
+
+
+def _seed_catalogue(session: Session, account: Account) -> None:
+    def add(obj: Any) -> Any:
+        obj.account_id = account.id
+        session.add(obj)
+        session.flush()
+        return obj
+
+    for name, channel, medium, rules in ONLINE_SOURCES:
+        add(Source(name=name, channel=channel, medium=medium, is_offline=False, rules=rules))
+    for name, channel, medium, number in STATIC_SOURCES:
+        source = add(Source(name=name, channel=channel, medium=medium, is_offline=True, rules=[]))
+        add(
+            TrackingNumber(
+                number=number, forward_to=BUSINESS_NUMBER, label=name, source_id=source.id,
+                location="Austin", active=True,
+            )
+        )
+    site = add(
+        Site(
+            name="rapidrooter.example",
+            domains=["rapidrooter.example", "localhost", "127.0.0.1"],
+            site_key=new_public_key(),
+            business_number=BUSINESS_NUMBER,
+        )
+    )
+    add(Pool(site_id=site.id, name="Website visitors", exhaustion_policy=ExhaustionPolicy.reuse_oldest))
+
+
+def _resize_pool(session: Session, account_id: int, pool: Pool, size: int) -> list[str]:
+    rows = {
+        n.number: n
+        for n in session.scalars(select(TrackingNumber).where(TrackingNumber.pool_id == pool.id))
+    }
+    wanted = [pool_number(i) for i in range(size)]
+    for number, row in rows.items():
+        row.active = number in wanted
+    for number in wanted:
+        if number not in rows:
+            session.add(
+                TrackingNumber(
+                    account_id=account_id, number=number, forward_to=BUSINESS_NUMBER,
+                    label="Website pool", location="Austin", pool_id=pool.id, active=True,
+                )
+            )
+    session.flush()
+    return wanted

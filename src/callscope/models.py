@@ -1,0 +1,21 @@
+"""Every table, imported in one place so Alembic and tests see the whole metadata."""
+
+from callscope.accounts.models import Account, ApiToken, Role, User
+from callscope.categories.models import Category
+from callscope.db.base import Base
+from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
+from callscope.sites.models import Site
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Base",
+    "Category",
+    "ExhaustionPolicy",
+    "Pool",
+    "Role",
+    "Site",
+    "Source",
+    "TrackingNumber",
+    "User",
+]

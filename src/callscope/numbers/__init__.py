@@ -1,0 +1,1 @@
+"""Traffic sources, DNI pools and tracking numbers (static ones bound to a source, pooled ones)."""

@@ -1,0 +1,1 @@
+"""Websites that carry the tracking snippet: allowed domains, public site key, business number."""

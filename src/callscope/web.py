@@ -1,0 +1,92 @@
+"""The FastAPI app factory: builds the engine, mounts routers and middleware, nothing else."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from sqlalchemy import Engine, text
+
+from callscope import __version__
+from callscope.accounts.endpoints import router as account_router
+from callscope.api.limits import BodySizeLimit
+from callscope.api.problems import install_handlers, problem_response
+from callscope.categories.endpoints import router as categories_router
+from callscope.config import Settings, get_settings
+from callscope.db.engine import make_engine, make_sessionmaker
+from callscope.numbers.endpoints import numbers_router, pools_router, sources_router
+from callscope.sites.endpoints import router as sites_router
+
+log = logging.getLogger("callscope.http")
+
+DESCRIPTION = """
+callscope REST API. Authenticate with an account's API token:
+`Authorization: Bearer cs_...` (create one with `callscope token create`).
+
+Errors are `application/problem+json` (RFC 9457). Lists are cursor-paginated:
+pass the `next_cursor` of one page as `cursor` to get the next.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.effective_database_url)
+
+    app: FastAPI = FastAPIOffline(
+        title="callscope",
+        version=__version__,
+        description=DESCRIPTION,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    install_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.middleware("http")
+    async def _log_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        account_router,
+        sites_router,
+        sources_router,
+        pools_router,
+        numbers_router,
+        categories_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    def healthz() -> Any:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check: database unreachable")
+            return problem_response(503, "unhealthy", "the database is unreachable")
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    return app
