@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-DEV_SECRET_KEY = "callscope-development-secret-do-not-use-in-production"
+DEV_SECRET_KEY = "callscope-development-secret-do-not-use-in-production"  # noqa: S105
 
 
 class Environment(StrEnum):
@@ -31,13 +31,16 @@ class Settings(BaseSettings):
         default=Environment.development,
         description="development or production; production refuses unsafe defaults",
     )
-    data_dir: Path = Field(default=Path("./var"), description="where the database, recordings and models live")
+    data_dir: Path = Field(
+        default=Path("./var"), description="where the database, recordings and models live"
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default: SQLite file callscope.db in the data directory",
     )
     secret_key: SecretStr = Field(
-        default=SecretStr(DEV_SECRET_KEY), description="signs sessions and secrets; set it in production"
+        default=SecretStr(DEV_SECRET_KEY),
+        description="signs sessions and secrets; set it in production",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -82,7 +85,9 @@ class Settings(BaseSettings):
                     "CALLSCOPE_SECRET_KEY must be set in production (the built-in key is public)"
                 )
             if len(key) < 32:
-                raise ValueError("CALLSCOPE_SECRET_KEY must be at least 32 characters in production")
+                raise ValueError(
+                    "CALLSCOPE_SECRET_KEY must be at least 32 characters in production"
+                )
         return self
 
     @property

@@ -16,21 +16,29 @@ from sqlalchemy.orm import Session
 
 from callscope.accounts.models import Account, User
 from callscope.accounts.schemas import AccountCreate
+from callscope.accounts.security import new_public_key
 from callscope.accounts.service import create_account, create_token
 from callscope.numbers.models import Channel, ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.sites.models import Site
-from callscope.accounts.security import new_public_key
 
 DEMO_EMAIL = "owner@rapidrooter.example"
 BUSINESS_NUMBER = "+15125550100"
 MAX_POOL_SIZE = 1000
 
 ONLINE_SOURCES: tuple[tuple[str, Channel, str | None, list[dict[str, str]]], ...] = (
-    ("Google Ads", Channel.paid_search, "cpc",
-     [{"utm_source": "google", "utm_medium": "cpc"}, {"click_id": "gclid"}]),
+    (
+        "Google Ads",
+        Channel.paid_search,
+        "cpc",
+        [{"utm_source": "google", "utm_medium": "cpc"}, {"click_id": "gclid"}],
+    ),
     ("Microsoft Ads", Channel.paid_search, "cpc", [{"click_id": "msclkid"}]),
-    ("Facebook Ads", Channel.paid_social, "paid_social",
-     [{"utm_source": "facebook", "utm_medium": "paid_social"}, {"click_id": "fbclid"}]),
+    (
+        "Facebook Ads",
+        Channel.paid_social,
+        "paid_social",
+        [{"utm_source": "facebook", "utm_medium": "paid_social"}, {"click_id": "fbclid"}],
+    ),
     ("Google Organic", Channel.organic_search, "organic", [{"referrer_domain": "google.com"}]),
     ("Yelp", Channel.referral, "referral", [{"referrer_domain": "yelp.com"}]),
     ("Direct", Channel.direct, None, []),
@@ -88,7 +96,8 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
 
     site = session.scalars(select(Site).where(Site.account_id == account.id)).first()
     pool = session.scalars(select(Pool).where(Pool.account_id == account.id)).first()
-    assert site is not None and pool is not None
+    assert site is not None
+    assert pool is not None
     pool.hold_seconds = hold_seconds
     pool_numbers = _resize_pool(session, account.id, pool, pool_size)
     statics = {
@@ -128,8 +137,12 @@ def _seed_catalogue(session: Session, account: Account) -> None:
         source = add(Source(name=name, channel=channel, medium=medium, is_offline=True, rules=[]))
         add(
             TrackingNumber(
-                number=number, forward_to=BUSINESS_NUMBER, label=name, source_id=source.id,
-                location="Austin", active=True,
+                number=number,
+                forward_to=BUSINESS_NUMBER,
+                label=name,
+                source_id=source.id,
+                location="Austin",
+                active=True,
             )
         )
     site = add(
@@ -140,7 +153,13 @@ def _seed_catalogue(session: Session, account: Account) -> None:
             business_number=BUSINESS_NUMBER,
         )
     )
-    add(Pool(site_id=site.id, name="Website visitors", exhaustion_policy=ExhaustionPolicy.reuse_oldest))
+    add(
+        Pool(
+            site_id=site.id,
+            name="Website visitors",
+            exhaustion_policy=ExhaustionPolicy.reuse_oldest,
+        )
+    )
 
 
 def _resize_pool(session: Session, account_id: int, pool: Pool, size: int) -> list[str]:
@@ -155,8 +174,13 @@ def _resize_pool(session: Session, account_id: int, pool: Pool, size: int) -> li
         if number not in rows:
             session.add(
                 TrackingNumber(
-                    account_id=account_id, number=number, forward_to=BUSINESS_NUMBER,
-                    label="Website pool", location="Austin", pool_id=pool.id, active=True,
+                    account_id=account_id,
+                    number=number,
+                    forward_to=BUSINESS_NUMBER,
+                    label="Website pool",
+                    location="Austin",
+                    pool_id=pool.id,
+                    active=True,
                 )
             )
     session.flush()

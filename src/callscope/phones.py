@@ -18,6 +18,8 @@ def to_e164(raw: str, region: str | None = None) -> str:
         raise ValueError("empty phone number")
     if len(text) > MAX_INPUT_CHARS:
         raise ValueError("phone number too long")
+    if region is None and not text.startswith("+"):
+        raise ValueError("use the international format with + and country code, like +15125550100")
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

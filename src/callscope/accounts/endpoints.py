@@ -18,7 +18,9 @@ def get_account(session: SessionDep, who: CurrentPrincipal) -> AccountPublic:
 
 
 @router.patch("", response_model=AccountPublic, summary="Update the account's settings")
-def update_account(data: AccountUpdate, session: SessionDep, who: CurrentPrincipal) -> AccountPublic:
+def update_account(
+    data: AccountUpdate, session: SessionDep, who: CurrentPrincipal
+) -> AccountPublic:
     account = service.update_account(session, who.account_id, data)
     session.commit()
     return AccountPublic.model_validate(account)

@@ -51,7 +51,9 @@ class TokenRepository:
 
     def by_prefix(self, prefix: str) -> Sequence[ApiToken]:
         return self.session.scalars(
-            select(ApiToken).where(ApiToken.account_id == self.account_id, ApiToken.prefix == prefix)
+            select(ApiToken).where(
+                ApiToken.account_id == self.account_id, ApiToken.prefix == prefix
+            )
         ).all()
 
     def revoke(self, token: ApiToken, when: datetime) -> None:

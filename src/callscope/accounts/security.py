@@ -13,7 +13,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-TOKEN_PREFIX = "cs_"
+TOKEN_PREFIX = "cs_"  # noqa: S105 (a public prefix, not a secret)
 TOKEN_VISIBLE_CHARS = 11  # "cs_" plus 8 random characters, shown in listings
 
 _hasher = PasswordHasher()

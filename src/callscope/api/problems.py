@@ -78,7 +78,9 @@ class Unauthorized(Problem):
         )
 
 
-def field_error(loc: Sequence[str | int], message: str, kind: str = "value_error") -> dict[str, Any]:
+def field_error(
+    loc: Sequence[str | int], message: str, kind: str = "value_error"
+) -> dict[str, Any]:
     return {"loc": list(loc), "pointer": _pointer(loc), "detail": message, "type": kind}
 
 
@@ -86,9 +88,7 @@ class InvalidField(Problem):
     """A single field failed a rule the schema cannot express (uniqueness, a foreign key...)."""
 
     def __init__(self, loc: Sequence[str | int], message: str, kind: str = "value_error") -> None:
-        super().__init__(
-            422, "validation-error", message, errors=[field_error(loc, message, kind)]
-        )
+        super().__init__(422, "validation-error", message, errors=[field_error(loc, message, kind)])
 
 
 def _pointer(loc: Sequence[str | int]) -> str:
@@ -126,7 +126,11 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, str, list
     if any(e.get("type") == "json_invalid" for e in raw):
         return 400, "malformed-json", "the request body is not valid JSON", []
     errors = [
-        field_error(tuple(e.get("loc", ())), str(e.get("msg", "invalid")), str(e.get("type", "")))
+        field_error(
+            tuple(e.get("loc", ())),
+            str(e.get("msg", "invalid")).removeprefix("Value error, "),
+            str(e.get("type", "")),
+        )
         for e in raw
     ]
     fields = ", ".join(e["pointer"] for e in errors[:5])
@@ -163,5 +167,8 @@ def install_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
-            500, "internal-error", "the server failed; the error was logged", instance=request.url.path
+            500,
+            "internal-error",
+            "the server failed; the error was logged",
+            instance=request.url.path,
         )

@@ -47,9 +47,7 @@ BUILTIN_CATEGORIES: tuple[BuiltinCategory, ...] = (
         "Someone selling to the business (vendors, agencies), job seekers, recruiters.",
         False,
     ),
-    BuiltinCategory(
-        "spam", "Spam", "Robocalls, recorded messages, silence, pranks, scams.", False
-    ),
+    BuiltinCategory("spam", "Spam", "Robocalls, recorded messages, silence, pranks, scams.", False),
     BuiltinCategory("wrong_number", "Wrong number", "The caller meant someone else.", False),
     BuiltinCategory(
         "voicemail", "Voicemail", "The call reached voicemail or an answering machine.", False

@@ -39,9 +39,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if parsed.drivername == "sqlite":
             parsed = parsed.set(drivername="sqlite+pysqlite")
-        engine = create_engine(
-            parsed, connect_args={"check_same_thread": False}, **kwargs
-        )
+        engine = create_engine(parsed, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine

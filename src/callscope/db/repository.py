@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callscope.api.problems import Conflict
-
 from callscope.db.base import Base
 
 M = TypeVar("M", bound=Base)
@@ -28,7 +27,7 @@ class TenantRepository(Generic[M]):
         self.session = session
         self.account_id = account_id
 
-    def scoped(self) -> Select[tuple[M]]:
+    def scoped(self) -> Select[M]:
         return select(self.model).where(self._column("account_id") == self.account_id)
 
     def get(self, object_id: int) -> M | None:

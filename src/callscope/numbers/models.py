@@ -46,7 +46,9 @@ class ExhaustionPolicy(StrEnum):
     """What a pool does when every number is leased to a live session."""
 
     reuse_oldest = "reuse_oldest"  # lend the least recently used number again (attribution weakens)
-    overflow_number = "overflow_number"  # show the pool's overflow number (calls counted, not attributed)
+    overflow_number = (
+        "overflow_number"  # show the pool's overflow number (calls counted, not attributed)
+    )
     keep_original = "keep_original"  # leave the page's own number in place
 
 
@@ -68,7 +70,9 @@ class Source(IdMixin, CreatedMixin, TenantMixin, Base):
 class Pool(IdMixin, CreatedMixin, TenantMixin, Base):
     __tablename__ = "pools"
 
-    site_id: Mapped[int] = mapped_column(BigId, ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
+    site_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("sites.id", ondelete="RESTRICT"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     hold_seconds: Mapped[int] = mapped_column(default=1800)
     exhaustion_policy: Mapped[ExhaustionPolicy] = mapped_column(
@@ -81,9 +85,7 @@ class Pool(IdMixin, CreatedMixin, TenantMixin, Base):
 class TrackingNumber(IdMixin, CreatedMixin, TenantMixin, Base):
     __tablename__ = "tracking_numbers"
     __table_args__ = (
-        CheckConstraint(
-            "(source_id IS NULL) <> (pool_id IS NULL)", name="source_or_pool"
-        ),
+        CheckConstraint("(source_id IS NULL) <> (pool_id IS NULL)", name="source_or_pool"),
         # A phone number rings in one place: unique among active numbers, across accounts.
         Index(
             "uq_tracking_numbers_active_number",

@@ -33,8 +33,9 @@ class SourceRule(InputModel):
     @model_validator(mode="after")
     def _some_field(self) -> SourceRule:
         if not self.model_dump(exclude_none=True):
-            raise ValueError("a rule needs at least one of utm_source, utm_medium, "
-                             "referrer_domain, click_id")
+            raise ValueError(
+                "a rule needs at least one of utm_source, utm_medium, referrer_domain, click_id"
+            )
         return self
 
 

@@ -159,9 +159,14 @@ class NumberService:
         reactivating = changes.get("active") is True and not number.active
         if reactivating and self.repo.active_number_exists(number.number, other_than=number.id):
             raise InvalidField(("body", "active"), "this number is in use elsewhere", "duplicate")
-        for field, value in changes.items():
-            setattr(number, field, value)
-        return self._saved(lambda: (self.session.flush(), number)[1])
+
+        def write() -> TrackingNumber:
+            for field, value in changes.items():
+                setattr(number, field, value)
+            self.session.flush()
+            return number
+
+        return self._saved(write)
 
     def delete(self, number_id: int) -> None:
         self.get(number_id).active = False

@@ -35,7 +35,10 @@ def _account_id(table: str) -> list[Any]:
     return [
         sa.Column("account_id", BigId, nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=f"fk_{table}_account_id_accounts", ondelete="CASCADE"
+            ["account_id"],
+            ["accounts.id"],
+            name=f"fk_{table}_account_id_accounts",
+            ondelete="CASCADE",
         ),
     ]
 
