@@ -27,7 +27,9 @@ from callscope.models import Base
 from callscope.web import create_app
 from tests.factories import Tenant, make_tenant
 
-ADMIN_URL = os.environ.get("CALLSCOPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_URL = os.environ.get(
+    "CALLSCOPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -76,12 +78,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Engine]:
+def db(engine: Engine) -> Engine:
     """The engine, with every table emptied before the test."""
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
-    yield engine
+    return engine
 
 
 @pytest.fixture

@@ -40,7 +40,9 @@ class Tenant:
         return self.client.delete(f"/api/v1{path}", headers=self.headers, **kw)
 
     def ok(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        response = getattr(self, method)(path, body) if body is not None else getattr(self, method)(path)
+        response = (
+            getattr(self, method)(path, body) if body is not None else getattr(self, method)(path)
+        )
         assert response.status_code == status, response.text
         return response.json() if response.content else None
 

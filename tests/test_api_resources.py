@@ -6,8 +6,11 @@ from tests.factories import Tenant, next_number
 
 
 def test_site_lifecycle(tenant: Tenant) -> None:
-    site = tenant.site(name="Main site", domains=["Example.COM", "www.example.com", "example.com"],
-                       business_number="+1 (512) 555-0100")
+    site = tenant.site(
+        name="Main site",
+        domains=["Example.COM", "www.example.com", "example.com"],
+        business_number="+1 (512) 555-0100",
+    )
     assert site["domains"] == ["example.com", "www.example.com"]
     assert site["business_number"] == "+15125550100"
     assert len(site["site_key"]) == 24
@@ -106,8 +109,13 @@ def test_pool_overflow_policy_needs_a_number(tenant: Tenant) -> None:
 def test_static_and_pool_numbers(tenant: Tenant) -> None:
     source = tenant.source(name="Flyer", channel="offline", is_offline=True)
     pool = tenant.pool()
-    static = tenant.number(number="+1 512-555-0111", source_id=source["id"], forward_to="+15125550100",
-                           label="Flyer", location="Austin")
+    static = tenant.number(
+        number="+1 512-555-0111",
+        source_id=source["id"],
+        forward_to="+15125550100",
+        label="Flyer",
+        location="Austin",
+    )
     pooled = tenant.number(pool_id=pool["id"])
     assert static["number"] == "+15125550111"
     assert static["source_id"] == source["id"]
@@ -116,7 +124,9 @@ def test_static_and_pool_numbers(tenant: Tenant) -> None:
     by_pool = tenant.ok("get", f"/numbers?pool_id={pool['id']}")["items"]
     assert [n["id"] for n in by_pool] == [pooled["id"]]
 
-    moved = tenant.ok("patch", f"/numbers/{static['id']}", {"source_id": None, "pool_id": pool["id"]})
+    moved = tenant.ok(
+        "patch", f"/numbers/{static['id']}", {"source_id": None, "pool_id": pool["id"]}
+    )
     assert moved["pool_id"] == pool["id"]
     assert moved["source_id"] is None
 
@@ -152,15 +162,30 @@ def test_duplicate_active_number_is_422_at_the_field(tenant: Tenant, other: Tena
 def test_categories_builtin_and_custom(tenant: Tenant) -> None:
     listed = tenant.ok("get", "/categories?limit=200")["items"]
     keys = [c["key"] for c in listed]
-    assert keys == ["sale", "appointment", "quote", "inquiry", "customer_service",
-                    "solicitation", "spam", "wrong_number", "voicemail"]
+    assert keys == [
+        "sale",
+        "appointment",
+        "quote",
+        "inquiry",
+        "customer_service",
+        "solicitation",
+        "spam",
+        "wrong_number",
+        "voicemail",
+    ]
     assert {c["key"] for c in listed if c["is_lead"]} == {"sale", "appointment", "quote", "inquiry"}
 
-    custom = tenant.ok("post", "/categories", {
-        "key": "warranty_claim", "name": "Warranty claim",
-        "description": "An existing customer claims a repair under warranty.",
-        "examples": ["the water heater you put in last spring is leaking again"],
-    }, 201)
+    custom = tenant.ok(
+        "post",
+        "/categories",
+        {
+            "key": "warranty_claim",
+            "name": "Warranty claim",
+            "description": "An existing customer claims a repair under warranty.",
+            "examples": ["the water heater you put in last spring is leaking again"],
+        },
+        201,
+    )
     assert custom["builtin"] is False
     response = tenant.post("/categories", {"key": "sale", "name": "My sale"})
     assert response.status_code == 422

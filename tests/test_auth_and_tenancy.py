@@ -29,7 +29,9 @@ UNAUTHORIZED = "urn:callscope:problem:unauthorized"
         "Token cs_abc",
     ],
 )
-def test_bad_credentials_get_the_same_401(client: TestClient, tenant: Tenant, header: str | None) -> None:
+def test_bad_credentials_get_the_same_401(
+    client: TestClient, tenant: Tenant, header: str | None
+) -> None:
     headers = {"Authorization": header} if header is not None else {}
     response = client.get("/api/v1/sites", headers=headers)
     assert response.status_code == 401
@@ -43,18 +45,24 @@ def test_bad_credentials_get_the_same_401(client: TestClient, tenant: Tenant, he
 def test_revoked_token_is_refused_like_an_unknown_one(app: FastAPI, tenant: Tenant) -> None:
     assert tenant.get("/sites").status_code == 200
     with app.state.sessionmaker() as session:
-        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(tenant.token))).one()
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(tenant.token))
+        ).one()
         revoke_token(session, tenant.account_id, row.prefix)
         session.commit()
     response = tenant.get("/sites")
     assert response.status_code == 401
-    assert response.json()["detail"] == "a valid API token is required: Authorization: Bearer <token>"
+    assert (
+        response.json()["detail"] == "a valid API token is required: Authorization: Bearer <token>"
+    )
 
 
 def test_last_used_is_recorded(app: FastAPI, tenant: Tenant) -> None:
     tenant.get("/account")
     with app.state.sessionmaker() as session:
-        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(tenant.token))).one()
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(tenant.token))
+        ).one()
         assert row.last_used_at is not None
 
 
@@ -95,7 +103,10 @@ def test_another_accounts_object_is_404(tenant: Tenant, other: Tenant, resource:
             assert response.status_code == 404, (resource, response.text)
             assert response.json()["type"] == "urn:callscope:problem:not-found"
     # Same answer for "theirs" and "does not exist": nothing confirms it exists.
-    assert tenant.get(f"/{resource}/{theirs}").json()["detail"] == tenant.get(f"/{resource}/{missing}").json()["detail"]
+    assert (
+        tenant.get(f"/{resource}/{theirs}").json()["detail"]
+        == tenant.get(f"/{resource}/{missing}").json()["detail"]
+    )
     assert other.get(f"/{resource}/{theirs}").status_code == 200
 
 
@@ -119,7 +130,9 @@ def test_references_to_another_accounts_objects_are_refused(tenant: Tenant, othe
     response = tenant.post("/numbers", {"number": "+15125550188", "source_id": theirs["sources"]})
     assert response.json()["errors"][0]["loc"] == ["body", "source_id"]
     mine = tenant.number()
-    response = tenant.patch(f"/numbers/{mine['id']}", {"source_id": None, "pool_id": theirs["pools"]})
+    response = tenant.patch(
+        f"/numbers/{mine['id']}", {"source_id": None, "pool_id": theirs["pools"]}
+    )
     assert response.status_code == 422
     assert tenant.ok("get", f"/numbers/{mine['id']}") == mine
     assert tenant.ok("get", "/pools")["items"] == []

@@ -65,7 +65,10 @@ def test_number_bound_to_pool_and_source_at_once(tenant: Tenant) -> None:
     pool = tenant.ok("get", "/pools")["items"][0]
     source = tenant.ok("get", "/sources")  # none yet: make one without changing counts later
     assert source["items"] == []
-    body = problem(tenant.post("/numbers", {"number": "+15125550101", "pool_id": pool["id"], "source_id": 1}), 422)
+    body = problem(
+        tenant.post("/numbers", {"number": "+15125550101", "pool_id": pool["id"], "source_id": 1}),
+        422,
+    )
     assert {tuple(e["loc"]) for e in body["errors"]} == {("body", "source_id"), ("body", "pool_id")}
     body = problem(tenant.post("/numbers", {"number": "+15125550101"}), 422)
     assert {tuple(e["loc"]) for e in body["errors"]} == {("body", "source_id"), ("body", "pool_id")}
@@ -75,7 +78,9 @@ def test_number_bound_to_pool_and_source_at_once(tenant: Tenant) -> None:
 def test_malformed_json_is_400(tenant: Tenant) -> None:
     for raw in (b"{", b'{"name": "x",}', b"\xff\xfe", b"[1, 2"):
         response = tenant.client.post(
-            "/api/v1/sites", content=raw, headers=tenant.headers | {"Content-Type": "application/json"}
+            "/api/v1/sites",
+            content=raw,
+            headers=tenant.headers | {"Content-Type": "application/json"},
         )
         body = problem(response, 400)
         assert body["type"] == "urn:callscope:problem:malformed-json"
@@ -97,19 +102,37 @@ def test_malformed_json_is_400(tenant: Tenant) -> None:
         ("/sites", {"name": "x", "domains": ["a.com"] * 51}, ["body", "domains"]),
         ("/sites", [{"name": "x"}], ["body"]),
         ("/sources", {"name": "x", "channel": "carrier_pigeon"}, ["body", "channel"]),
-        ("/sources", {"name": "x", "channel": "email", "is_offline": "yes"}, ["body", "is_offline"]),
-        ("/sources", {"name": "x", "channel": "email", "rules": [{"click_id": "foo"}]}, ["body", "rules", 0, "click_id"]),
-        ("/sources", {"name": "x", "channel": "email", "rules": [{"utm_sorce": "g"}]}, ["body", "rules", 0, "utm_sorce"]),
+        (
+            "/sources",
+            {"name": "x", "channel": "email", "is_offline": "yes"},
+            ["body", "is_offline"],
+        ),
+        (
+            "/sources",
+            {"name": "x", "channel": "email", "rules": [{"click_id": "foo"}]},
+            ["body", "rules", 0, "click_id"],
+        ),
+        (
+            "/sources",
+            {"name": "x", "channel": "email", "rules": [{"utm_sorce": "g"}]},
+            ["body", "rules", 0, "utm_sorce"],
+        ),
         ("/pools", {"name": "x", "site_id": "1"}, ["body", "site_id"]),
         ("/pools", {"name": "x", "site_id": 2**70}, ["body", "site_id"]),
         ("/pools", {"name": "x", "site_id": 1, "hold_seconds": 5}, ["body", "hold_seconds"]),
         ("/pools", {"name": "x", "site_id": 1, "hold_seconds": 1.5}, ["body", "hold_seconds"]),
-        ("/pools", {"name": "x", "site_id": 1, "exhaustion_policy": "panic"}, ["body", "exhaustion_policy"]),
+        (
+            "/pools",
+            {"name": "x", "site_id": 1, "exhaustion_policy": "panic"},
+            ["body", "exhaustion_policy"],
+        ),
         ("/categories", {"key": "Has Spaces", "name": "x"}, ["body", "key"]),
         ("/categories", {"key": "ok", "name": "x", "examples": ["e"] * 201}, ["body", "examples"]),
     ],
 )
-def test_invalid_bodies_name_the_field(tenant: Tenant, path: str, body: Any, field: list[Any]) -> None:
+def test_invalid_bodies_name_the_field(
+    tenant: Tenant, path: str, body: Any, field: list[Any]
+) -> None:
     answer = problem(tenant.post(path, body), 422)
     assert field in [e["loc"] for e in answer["errors"]], answer
 
@@ -143,7 +166,9 @@ def test_oversized_chunked_body_is_413(tenant: Tenant) -> None:
         yield b'"}'
 
     response = tenant.client.post(
-        "/api/v1/sites", content=chunks(), headers=tenant.headers | {"Content-Type": "application/json"}
+        "/api/v1/sites",
+        content=chunks(),
+        headers=tenant.headers | {"Content-Type": "application/json"},
     )
     problem(response, 413)
 
@@ -151,8 +176,19 @@ def test_oversized_chunked_body_is_413(tenant: Tenant) -> None:
 @pytest.mark.usefixtures("unchanged")
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=201", "limit=1000000000000", "limit=-5", "limit=abc", "cursor=%%%",
-     "cursor=eyJpZCI6LTF9", "cursor=" + "A" * 300, "active=maybe", "pool_id=0", "color=red"],
+    [
+        "limit=0",
+        "limit=201",
+        "limit=1000000000000",
+        "limit=-5",
+        "limit=abc",
+        "cursor=%%%",
+        "cursor=eyJpZCI6LTF9",
+        "cursor=" + "A" * 300,
+        "active=maybe",
+        "pool_id=0",
+        "color=red",
+    ],
 )
 def test_bad_list_queries(tenant: Tenant, query: str) -> None:
     answer = problem(tenant.get(f"/numbers?{query}"), 422)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEV_SECRET_KEY = "callscope-development-secret-do-not-use-in-production"  # noqa: S105
 
@@ -71,7 +72,10 @@ class Settings(BaseSettings):
     def _parseable_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        url = make_url(value)  # raises ArgumentError on garbage
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (sqlite:///path or postgresql://...)") from None
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError("database_url must be SQLite or PostgreSQL")
         return value

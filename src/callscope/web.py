@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from callscope import __version__
 from callscope.accounts.endpoints import router as account_router
 from callscope.api.limits import BodySizeLimit
-from callscope.api.problems import install_handlers, problem_response
+from callscope.api.problems import API_ERROR_RESPONSES, install_handlers, problem_response
 from callscope.categories.endpoints import router as categories_router
 from callscope.config import Settings, get_settings
 from callscope.db.engine import make_engine, make_sessionmaker
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
         return response
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=API_ERROR_RESPONSES)
     for router in (
         account_router,
         sites_router,

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("callscope.api")
@@ -35,6 +36,43 @@ _TITLES = {
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
+}
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    pointer: str
+    detail: str
+    type: str
+
+
+class ProblemDetail(BaseModel):
+    """The body of every error (RFC 9457), for the OpenAPI document."""
+
+    type: str = TYPE_PREFIX + "validation-error"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {
+        "model": ProblemDetail,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
+    }
+
+
+# Attached to the /api/v1 router, so every operation documents its error answers.
+API_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed JSON"),
+    401: _documented("Missing, unknown or revoked API token"),
+    404: _documented("No such object in this account"),
+    409: _documented("The change conflicts with other objects"),
+    413: _documented("Request body too large"),
+    422: _documented("Validation failed; `errors` names each bad field"),
 }
 
 
