@@ -128,7 +128,7 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool) -> None:
     logs.configure(settings.log_level_number)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
-        migrations.upgrade(settings.effective_database_url)
+        _alembic(lambda: migrations.upgrade(settings.effective_database_url))
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from callscope import __version__
 from callscope.accounts.endpoints import router as account_router
@@ -19,6 +19,7 @@ from callscope.api.problems import API_ERROR_RESPONSES, install_handlers, proble
 from callscope.categories.endpoints import router as categories_router
 from callscope.config import Settings, get_settings
 from callscope.db.engine import make_engine, make_sessionmaker
+from callscope.db.migrate import current_revision, head_revision
 from callscope.numbers.endpoints import numbers_router, pools_router, sources_router
 from callscope.sites.endpoints import router as sites_router
 
@@ -79,14 +80,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         api.include_router(router)
     app.include_router(api)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    head = head_revision()
+
+    @app.get("/healthz", tags=["operations"], summary="Database reachable and migrated")
     def healthz() -> Any:
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            revision = current_revision(engine)
         except Exception:
             log.exception("health check: database unreachable")
             return problem_response(503, "unhealthy", "the database is unreachable")
-        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+        if revision != head:
+            return problem_response(
+                503,
+                "unhealthy",
+                f"the database schema is at {revision}, not {head}: run migrations",
+            )
+        return JSONResponse(
+            {"status": "ok", "database": "ok", "schema": revision, "version": __version__}
+        )
 
     return app

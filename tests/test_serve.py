@@ -1,0 +1,39 @@
+"""`callscope serve`: migrates on start unless told not to; health tells the truth; JSON logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.server import running
+
+
+def test_serve_migrates_a_fresh_data_dir(tmp_path: Path) -> None:
+    env = {"CALLSCOPE_DATA_DIR": str(tmp_path / "data")}
+    with running("serve", env=env) as server:
+        health = httpx.get(f"{server.url}/healthz")
+        assert health.json()["status"] == "ok"
+        assert httpx.get(f"{server.url}/api/v1/sites").status_code == 401
+    assert (tmp_path / "data" / "callscope.db").exists()
+
+
+def test_serve_logs_one_json_object_per_line(tmp_path: Path) -> None:
+    env = {"CALLSCOPE_DATA_DIR": str(tmp_path)}
+    with running("serve", env=env) as server:
+        httpx.get(f"{server.url}/api/v1/sites")
+        server.process.terminate()
+        server.process.wait(timeout=10)
+        lines = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+    requests = [line for line in lines if line["msg"] == "request"]
+    assert {"method": "GET", "path": "/api/v1/sites", "status": 401}.items() <= requests[-1].items()
+    assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
+
+
+def test_no_migrate_on_an_empty_database_reports_unhealthy(tmp_path: Path) -> None:
+    env = {"CALLSCOPE_DATA_DIR": str(tmp_path)}
+    with running("serve", "--no-migrate", env=env, healthy=False) as server:
+        health = httpx.get(f"{server.url}/healthz")
+        assert health.status_code == 503
+        assert "run migrations" in health.json()["detail"]
