@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field, field_validator
 
 from callscope.accounts.models import Role
-from callscope.api.types import Currency, InputModel, Name, OutputModel, Timezone
+from callscope.api.types import Currency, InputModel, Name, OutputModel, Timezone, refuse_null
 
 SalesCycleDays = Annotated[int, Field(strict=True, ge=1, le=730)]
 QualifiedSeconds = Annotated[int, Field(strict=True, ge=0, le=3600)]
@@ -35,12 +35,7 @@ class AccountUpdate(InputModel):
         default=None, description="talk time from which a call counts as qualified"
     )
 
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("*")(refuse_null)
 
 
 class AccountPublic(OutputModel):

@@ -12,6 +12,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from callscope.phones import to_e164
 
 
+def refuse_null(value: object) -> object:
+    """For PATCH bodies: a field may be left out, but not set to null.
+
+    Use as `field_validator("a", "b")(refuse_null)`; validators run only on given fields.
+    """
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown fields are an error, not silently dropped."""
 

@@ -10,6 +10,7 @@ from callscope.db.repository import TenantRepository
 
 class CategoryRepository(TenantRepository[Category]):
     model = Category
+    noun = "category"
 
     def by_key(self, key: str) -> Category | None:
         return self.session.scalars(self.scoped().where(Category.key == key)).one_or_none()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StringConstraints, field_validator
 
-from callscope.api.types import InputModel, OutputModel, Slug
+from callscope.api.types import InputModel, OutputModel, Slug, refuse_null
 
 Example = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Examples = Annotated[list[Example], Field(max_length=200)]
@@ -29,12 +29,7 @@ class CategoryUpdate(InputModel):
     examples: Examples | None = None
     is_lead: StrictBool | None = None
 
-    @field_validator("name", "description", "examples", "is_lead")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("name", "description", "examples", "is_lead")(refuse_null)
 
 
 class CategoryPublic(OutputModel):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from callscope.api.pagination import ListQuery
-from callscope.api.problems import Conflict, InvalidField, NotFound
+from callscope.api.problems import Conflict, InvalidField
 from callscope.categories.builtin import BUILTIN_CATEGORIES, BUILTIN_KEYS
 from callscope.categories.models import Category
 from callscope.categories.repository import CategoryRepository
@@ -40,10 +40,7 @@ class CategoryService:
         return self.repo.page(query.limit, query.after_id())
 
     def get(self, category_id: int) -> Category:
-        category = self.repo.get(category_id)
-        if category is None:
-            raise NotFound("category")
-        return category
+        return self.repo.require(category_id)
 
     def create(self, data: CategoryCreate) -> Category:
         if data.key in BUILTIN_KEYS or self.repo.by_key(data.key) is not None:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callscope.api.problems import Conflict
+from callscope.api.problems import Conflict, NotFound
 from callscope.db.base import Base
 
 M = TypeVar("M", bound=Base)
@@ -22,6 +22,7 @@ M = TypeVar("M", bound=Base)
 
 class TenantRepository(Generic[M]):
     model: type[M]
+    noun: str  # for "<noun> not found"
 
     def __init__(self, session: Session, account_id: int) -> None:
         self.session = session
@@ -34,6 +35,12 @@ class TenantRepository(Generic[M]):
         return self.session.scalars(
             self.scoped().where(self._column("id") == object_id)
         ).one_or_none()
+
+    def require(self, object_id: int) -> M:
+        obj = self.get(object_id)
+        if obj is None:
+            raise NotFound(self.noun)
+        return obj
 
     def page(
         self, limit: int, after_id: int | None, *filters: ColumnElement[bool]

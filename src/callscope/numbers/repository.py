@@ -10,6 +10,7 @@ from callscope.numbers.models import Pool, Source, TrackingNumber
 
 class SourceRepository(TenantRepository[Source]):
     model = Source
+    noun = "source"
 
     def name_taken(self, name: str, other_than: int | None = None) -> bool:
         query = self.scoped().where(Source.name == name)
@@ -20,10 +21,12 @@ class SourceRepository(TenantRepository[Source]):
 
 class PoolRepository(TenantRepository[Pool]):
     model = Pool
+    noun = "pool"
 
 
 class NumberRepository(TenantRepository[TrackingNumber]):
     model = TrackingNumber
+    noun = "number"
 
     def active_number_exists(self, number: str, other_than: int | None = None) -> bool:
         """Across all accounts: a phone number can ring at one place only."""

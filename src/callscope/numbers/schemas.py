@@ -8,18 +8,20 @@ from typing import Annotated, Any
 from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from callscope.api.pagination import ListQuery
-from callscope.api.types import E164, InputModel, Name, OutputModel, QueryId, RefId
+from callscope.api.types import (
+    E164,
+    InputModel,
+    Name,
+    OutputModel,
+    QueryId,
+    RefId,
+    refuse_null,
+)
 from callscope.numbers.models import Channel, ClickIdKind, ExhaustionPolicy
 from callscope.sites.schemas import Domain
 
 Token = Annotated[str, StringConstraints(min_length=1, max_length=200, to_lower=True)]
 Label = Annotated[str, StringConstraints(max_length=200)]
-
-
-def _refuse_null(value: object) -> object:
-    if value is None:
-        raise ValueError("may not be null")
-    return value
 
 
 class SourceRule(InputModel):
@@ -65,7 +67,7 @@ class SourceUpdate(InputModel):
     is_offline: StrictBool | None = None
     rules: Rules | None = None
 
-    _not_null = field_validator("name", "channel", "is_offline", "rules")(_refuse_null)
+    _not_null = field_validator("name", "channel", "is_offline", "rules")(refuse_null)
 
 
 class SourcePublic(OutputModel):
@@ -97,7 +99,7 @@ class PoolUpdate(InputModel):
     exhaustion_policy: ExhaustionPolicy | None = None
     overflow_number: E164 | None = None
 
-    _not_null = field_validator("name", "hold_seconds", "exhaustion_policy")(_refuse_null)
+    _not_null = field_validator("name", "hold_seconds", "exhaustion_policy")(refuse_null)
 
 
 class PoolPublic(OutputModel):
@@ -127,7 +129,7 @@ class NumberUpdate(InputModel):
     pool_id: RefId | None = None
     active: StrictBool | None = None
 
-    _not_null = field_validator("active")(_refuse_null)
+    _not_null = field_validator("active")(refuse_null)
 
 
 class NumberPublic(OutputModel):

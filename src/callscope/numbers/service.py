@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callscope.api.pagination import ListQuery
-from callscope.api.problems import Conflict, InvalidField, NotFound, Problem, field_error
+from callscope.api.problems import Conflict, InvalidField, Problem, field_error
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.numbers.repository import NumberRepository, PoolRepository, SourceRepository
 from callscope.numbers.schemas import (
@@ -40,10 +40,7 @@ class SourceService:
         return self.repo.page(query.limit, query.after_id())
 
     def get(self, source_id: int) -> Source:
-        source = self.repo.get(source_id)
-        if source is None:
-            raise NotFound("source")
-        return source
+        return self.repo.require(source_id)
 
     def create(self, data: SourceCreate) -> Source:
         if self.repo.name_taken(data.name):
@@ -91,10 +88,7 @@ class PoolService:
         return self.repo.page(query.limit, query.after_id(), *where)
 
     def get(self, pool_id: int) -> Pool:
-        pool = self.repo.get(pool_id)
-        if pool is None:
-            raise NotFound("pool")
-        return pool
+        return self.repo.require(pool_id)
 
     def create(self, data: PoolCreate) -> Pool:
         if self.sites.get(data.site_id) is None:
@@ -138,10 +132,7 @@ class NumberService:
         return self.repo.page(query.limit, query.after_id(), *where)
 
     def get(self, number_id: int) -> TrackingNumber:
-        number = self.repo.get(number_id)
-        if number is None:
-            raise NotFound("number")
-        return number
+        return self.repo.require(number_id)
 
     def create(self, data: NumberCreate) -> TrackingNumber:
         self._check_binding(data.source_id, data.pool_id)

@@ -8,3 +8,4 @@ from callscope.sites.models import Site
 
 class SiteRepository(TenantRepository[Site]):
     model = Site
+    noun = "site"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
-from callscope.api.types import E164, InputModel, Name, OutputModel
+from callscope.api.types import E164, InputModel, Name, OutputModel, refuse_null
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -55,12 +55,7 @@ class SiteUpdate(InputModel):
     domains: Domains | None = None
     business_number: E164 | None = None
 
-    @field_validator("name", "domains")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("name", "domains")(refuse_null)
 
 
 class SitePublic(OutputModel):

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from callscope.accounts.security import new_public_key
 from callscope.api.pagination import ListQuery
-from callscope.api.problems import NotFound
 from callscope.sites.models import Site
 from callscope.sites.repository import SiteRepository
 from callscope.sites.schemas import SiteCreate, SiteUpdate
@@ -27,10 +26,7 @@ class SiteService:
         return self.repo.page(query.limit, query.after_id())
 
     def get(self, site_id: int) -> Site:
-        site = self.repo.get(site_id)
-        if site is None:
-            raise NotFound("site")
-        return site
+        return self.repo.require(site_id)
 
     def create(self, data: SiteCreate) -> Site:
         site = Site(
