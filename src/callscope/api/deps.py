@@ -8,10 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. The endpoint commits; anything uncommitted is rolled back."""
-    session: Session = request.app.state.sessionmaker()
+    """One session per request. The endpoint commits; anything uncommitted is rolled back.
+
+    Requests that may write get a writer session (BEGIN IMMEDIATE on SQLite); reads do not
+    take the write lock.
+    """
+    makers = request.app.state
+    maker = makers.reader if request.method in READ_METHODS else makers.sessionmaker
+    session: Session = maker()
     try:
         yield session
     finally:

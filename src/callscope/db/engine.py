@@ -4,6 +4,12 @@ SQLite is treated as a first-class engine: WAL journal (one writer, many readers
 foreign keys on, a busy timeout so concurrent writers wait instead of failing, and
 transactions begun explicitly (pysqlite's own implicit BEGIN is turned off, as the
 SQLAlchemy docs recommend) so SAVEPOINT and isolation work as on PostgreSQL.
+
+A transaction that will write must say so up front (`writer()`): on SQLite it then starts
+with BEGIN IMMEDIATE and queues for the write lock under the busy timeout. A deferred
+transaction that reads first and writes later fails at once with "database is locked"
+when another writer committed in between (SQLite cannot wait there), which under
+concurrent requests would surface as errors. PostgreSQL ignores the option.
 """
 
 from __future__ import annotations
@@ -29,7 +35,16 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+_BEGIN_OPTION = "callscope_sqlite_begin"
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool), for transactions that will write."""
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,5 +63,5 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
+    return sessionmaker(bind=writer(engine) if write else engine, expire_on_commit=False)
