@@ -110,3 +110,32 @@ def tenant(app: FastAPI, client: TestClient) -> Tenant:
 @pytest.fixture
 def other(app: FastAPI, client: TestClient) -> Tenant:
     return make_tenant(app, client, "Rival")
+
+
+REDIS_URL = os.environ.get("CALLSCOPE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[object]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["sql", "redis"])
+def lease_store(request: pytest.FixtureRequest, app: FastAPI) -> str:
+    """Run the test with each lease store; Redis keys get a prefix of their own per test."""
+    if request.param == "redis":
+        from callscope.tracking.leases import RedisLeaseStore
+
+        client = request.getfixturevalue("redis_client")
+        app.state.lease_store = RedisLeaseStore(client, prefix=f"cstest:{secrets.token_hex(6)}")
+    return str(request.param)

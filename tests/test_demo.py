@@ -63,7 +63,7 @@ def test_reseeding_reuses_the_account_and_resizes_the_pool(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "args",
-    [["--pool-size", "0"], ["--pool-size", "5000"], ["--hold-seconds", "5"], ["--port", "0"]],
+    [["--pool-size", "0"], ["--pool-size", "5000"], ["--hold-seconds", "0"], ["--port", "0"]],
 )
 def test_demo_bad_options(tmp_path: Path, args: list[str]) -> None:
     result = run("demo", "--seed-only", "--data-dir", str(tmp_path / "d"), *args)

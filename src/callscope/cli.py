@@ -322,7 +322,9 @@ def demo(
     seed_only: Annotated[bool, typer.Option("--seed-only", help="seed and exit")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     pool_size: Annotated[int, typer.Option(min=1, max=1000, help="DNI pool numbers")] = 8,
-    hold_seconds: Annotated[int, typer.Option(min=60, max=86_400)] = 1800,
+    hold_seconds: Annotated[
+        int, typer.Option(min=1, max=86_400, help="pool hold time (short for simulations)")
+    ] = 1800,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:

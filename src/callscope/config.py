@@ -48,6 +48,25 @@ class Settings(BaseSettings):
         description="the URL the world reaches this server at (webhook signatures, snippet tags)",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis://host:6379/0: number leases shared by several API nodes (default: SQL)",
+    )
+    redis_prefix: str = Field(
+        default="callscope",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="prefix of every Redis key",
+    )
+    tracking_rate_per_ip: int = Field(
+        default=120, ge=1, description="tracking requests a minute from one client IP"
+    )
+    tracking_rate_per_site: int = Field(
+        default=30_000, ge=1, description="tracking requests a minute for one site"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="proxies whose X-Forwarded-For is trusted for the client IP (comma list or *)",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="largest request body accepted; larger gets 413"
     )
@@ -116,8 +135,22 @@ class Settings(BaseSettings):
             else "********",
             "public_url": self.public_url,
             "log_level": self.log_level,
+            "redis_url": make_url_masked(self.redis_url),
+            "redis_prefix": self.redis_prefix,
+            "tracking_rate_per_ip": self.tracking_rate_per_ip,
+            "tracking_rate_per_site": self.tracking_rate_per_site,
+            "forwarded_allow_ips": self.forwarded_allow_ips,
             "max_body_bytes": self.max_body_bytes,
         }
+
+
+def make_url_masked(secret: SecretStr | None) -> str | None:
+    if secret is None:
+        return None
+    scheme, sep, rest = secret.get_secret_value().partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
 
 
 @lru_cache(maxsize=1)

@@ -74,8 +74,8 @@ class DemoSeed:
 def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800) -> DemoSeed:
     if not 1 <= pool_size <= MAX_POOL_SIZE:
         raise ValueError(f"pool size must be 1 to {MAX_POOL_SIZE}")
-    if not 60 <= hold_seconds <= 86_400:
-        raise ValueError("hold seconds must be 60 to 86400")
+    if not 1 <= hold_seconds <= 86_400:
+        raise ValueError("hold seconds must be 1 to 86400")
     user = session.scalars(select(User).where(User.email == DEMO_EMAIL)).one_or_none()
     password: str | None = None
     if user is None:

@@ -5,6 +5,7 @@ from callscope.categories.models import Category
 from callscope.db.base import Base
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.sites.models import Site
+from callscope.tracking.models import PageView, VisitorSession
 
 __all__ = [
     "Account",
@@ -12,10 +13,12 @@ __all__ = [
     "Base",
     "Category",
     "ExhaustionPolicy",
+    "PageView",
     "Pool",
     "Role",
     "Site",
     "Source",
     "TrackingNumber",
     "User",
+    "VisitorSession",
 ]

@@ -22,6 +22,11 @@ from callscope.db.engine import make_engine, make_sessionmaker
 from callscope.db.migrate import current_revision, head_revision
 from callscope.numbers.endpoints import numbers_router, pools_router, sources_router
 from callscope.sites.endpoints import router as sites_router
+from callscope.tracking.endpoints import api as tracking_api
+from callscope.tracking.endpoints import public as tracking_public
+from callscope.tracking.leases import LeaseStore, RedisLeaseStore, SqlLeaseStore
+from callscope.tracking.ratelimit import RateLimiter
+from callscope.tracking.siteconfig import SiteConfigCache
 
 log = logging.getLogger("callscope.http")
 
@@ -32,6 +37,15 @@ callscope REST API. Authenticate with an account's API token:
 Errors are `application/problem+json` (RFC 9457). Lists are cursor-paginated:
 pass the `next_cursor` of one page as `cursor` to get the next.
 """
+
+
+def make_lease_store(settings: Settings) -> LeaseStore:
+    if settings.redis_url is None:
+        return SqlLeaseStore()
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2)
+    return RedisLeaseStore(client, prefix=settings.redis_prefix)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -48,6 +62,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.reader = make_sessionmaker(engine, write=False)
+    app.state.lease_store = make_lease_store(settings)
+    app.state.site_configs = SiteConfigCache()
+    app.state.ip_limiter = RateLimiter(settings.tracking_rate_per_ip)
+    app.state.site_limiter = RateLimiter(settings.tracking_rate_per_site)
 
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -77,9 +95,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         pools_router,
         numbers_router,
         categories_router,
+        tracking_api,
     ):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(tracking_public)
+
+    @app.get("/livez", tags=["operations"], summary="The process answers (no database)")
+    def livez() -> dict[str, str]:
+        return {"status": "ok"}
 
     head = head_revision()
 

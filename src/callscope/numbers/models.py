@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -87,6 +88,7 @@ class TrackingNumber(IdMixin, CreatedMixin, TenantMixin, Base):
     __table_args__ = (
         CheckConstraint("(source_id IS NULL) <> (pool_id IS NULL)", name="source_or_pool"),
         # A phone number rings in one place: unique among active numbers, across accounts.
+        Index("ix_tracking_numbers_pool_id_held_until", "pool_id", "held_until"),
         Index(
             "uq_tracking_numbers_active_number",
             "number",
@@ -107,3 +109,5 @@ class TrackingNumber(IdMixin, CreatedMixin, TenantMixin, Base):
         BigId, ForeignKey("pools.id", ondelete="RESTRICT"), index=True, default=None
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # Owned by the SQL lease store (tracking): the number is lent to a visitor until then.
+    held_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -80,7 +80,7 @@ class SourcePublic(OutputModel):
     created_at: datetime
 
 
-HoldSeconds = Annotated[int, Field(strict=True, ge=60, le=86_400)]
+HoldSeconds = Annotated[int, Field(strict=True, ge=1, le=86_400)]
 
 
 class PoolCreate(InputModel):

@@ -1,0 +1,186 @@
+"""Load on the public tracking endpoint, as a ratio against a trivial endpoint of the same app.
+
+    python bench/tracking_load.py [--backend embedded|scale] [--seconds 10] [--connections 16]
+
+One real server (`callscope serve`, one uvicorn process) is seeded with the demo business;
+`wrk` (Debian's package; installed with apt-get when missing and root) drives it on
+loopback. In the same run it measures:
+- GET /livez: the trivial endpoint, the baseline;
+- POST /t/{key}/sessions, new visitor every request: a session row, a source match and a
+  number lease per request, the heaviest case (the pool runs out and then reuses);
+- POST /t/{key}/sessions, returning visitor: each connection keeps its session, as page
+  views of one visitor do.
+Backends: `embedded` (SQLite, SQL leases: the default install) and `scale` (PostgreSQL at
+127.0.0.1:5432 in a throwaway database, Redis leases at 127.0.0.1:6379).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+CALLSCOPE = str(Path(sys.executable).parent / "callscope")
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+
+NEW_VISITOR = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "text/plain"
+wrk.headers["Origin"] = "https://rapidrooter.example"
+request = function()
+  return wrk.format(nil, nil, nil,
+    '{"url": "https://rapidrooter.example/?utm_source=google&utm_medium=cpc&gclid=' ..
+    math.random(1, 1e9) .. '", "referrer": "https://www.google.com/", "user_agent": "UA"}')
+end
+"""
+
+RETURNING = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "text/plain"
+wrk.headers["Origin"] = "https://rapidrooter.example"
+local sid = nil
+local vid = nil
+request = function()
+  local ids = ""
+  if sid then ids = ', "session_id": "' .. sid .. '", "visitor_id": "' .. vid .. '"' end
+  return wrk.format(nil, nil, nil,
+    '{"url": "https://rapidrooter.example/pricing", "user_agent": "UA"' .. ids .. '}')
+end
+response = function(status, headers, body)
+  if not sid then
+    sid = body:match('"session_id":"([^"]+)"')
+    vid = body:match('"visitor_id":"([^"]+)"')
+  end
+end
+"""
+
+
+def need_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                       stdout=subprocess.DEVNULL, env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"})
+        return "wrk"
+    sys.exit("wrk is needed: apt-get install wrk")
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out)
+    assert p99 is not None, out
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def wrk(url: str, seconds: int, connections: int, script: str | None, tmp: Path) -> dict[str, float]:
+    args = [need_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        path = tmp / f"s{secrets.token_hex(3)}.lua"
+        path.write_text(script.replace("UA", UA))
+        args[1:1] = ["-s", str(path)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def postgres_db() -> tuple[str, str]:
+    name = f"callscope_bench_{secrets.token_hex(3)}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_db(name: str) -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[str, object]:
+    tmp = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLSCOPE_")} | {
+        "CALLSCOPE_DATA_DIR": str(tmp / "data"),
+        "CALLSCOPE_TRACKING_RATE_PER_IP": "1000000000",
+        "CALLSCOPE_TRACKING_RATE_PER_SITE": "1000000000",
+    }
+    dbname = None
+    if backend == "scale":
+        dbname, url = postgres_db()
+        env |= {"CALLSCOPE_DATABASE_URL": url, "CALLSCOPE_REDIS_URL": "redis://127.0.0.1:6379/14",
+                "CALLSCOPE_REDIS_PREFIX": f"bench{secrets.token_hex(3)}"}
+        subprocess.run([CALLSCOPE, "db", "upgrade"], env=env, check=True, capture_output=True)
+    seed = subprocess.run(
+        [CALLSCOPE, "demo", "--seed-only", "--json", "--data-dir", str(tmp / "data"),
+         "--pool-size", str(pool_size)],
+        env=env, check=True, capture_output=True, text=True,
+    )
+    info = json.loads(seed.stdout)
+    port = 18_000 + secrets.randbelow(2000)
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen([CALLSCOPE, "serve", "--no-migrate", "--port", str(port)],
+                              env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        sessions = f"{base}/t/{info['site_key']}/sessions"
+        wrk(f"{base}/livez", 2, connections, None, tmp)  # warm up
+        results = {
+            "trivial GET /livez": wrk(f"{base}/livez", seconds, connections, None, tmp),
+            "sessions, new visitor": wrk(sessions, seconds, connections, NEW_VISITOR, tmp),
+            "sessions, returning visitor": wrk(sessions, seconds, connections, RETURNING, tmp),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+        if dbname:
+            drop_db(dbname)
+        shutil.rmtree(tmp, ignore_errors=True)
+    base_rps = results["trivial GET /livez"]["rps"]
+    return {
+        "backend": backend,
+        "seconds": seconds,
+        "connections": connections,
+        "pool_size": pool_size,
+        "results": {name: r | {"ratio": round(r["rps"] / base_rps, 3)} for name, r in results.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["embedded", "scale", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--pool-size", type=int, default=200)
+    args = parser.parse_args()
+    backends = ["embedded", "scale"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        report = run(backend, args.seconds, args.connections, args.pool_size)
+        print(f"\n{backend}: {args.connections} connections, {args.seconds} s each, pool {args.pool_size}")
+        print(f"{'endpoint':32} {'req/s':>9} {'ratio':>7} {'p99 ms':>8} {'non-2xx':>8}")
+        for name, r in report["results"].items():  # type: ignore[attr-defined]
+            print(f"{name:32} {r['rps']:9.0f} {r['ratio']:7.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8.0f}")
+        print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

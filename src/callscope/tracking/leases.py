@@ -1,0 +1,166 @@
+"""Number lease stores: which pool number a new visitor session gets.
+
+The policy, the same in both stores:
+- a free number (not held by any live session) is picked least-recently-released first,
+  so the last holder of a number has had the longest time to call it;
+- when every number is held and the pool may be reused, the least-recently-active hold is
+  taken over (the answer says `shared`; attribution confidence drops for calls then);
+- a pick marks the number held until the given time; each heartbeat extends it.
+
+Both stores are safe under concurrent requests: the SQL store locks the picked row
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite writers are serialised by BEGIN
+IMMEDIATE), the Redis store picks inside one Lua script. The visitor session row, in SQL
+either way, keeps the lease window that attribution reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from callscope.numbers.models import TrackingNumber
+
+
+@dataclass(frozen=True)
+class Pick:
+    number_id: int
+    shared: bool
+
+
+class LeaseStore(Protocol):
+    name: str
+
+    def pick(
+        self,
+        db: Session,
+        pool_id: int,
+        numbers: Sequence[int],
+        now: datetime,
+        until: datetime,
+        reuse: bool,
+    ) -> Pick | None:
+        """Lend a number of the pool until `until`; None when the pool has no number to
+        lend (empty, or all held and `reuse` is false)."""
+
+    def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
+        """Keep the number held at least until `until`."""
+
+
+_NUMBERS = cast(Table, TrackingNumber.__table__)
+_N = _NUMBERS.c
+# Built once: this is the hottest path of the product, and building statements costs more
+# than running them on SQLite.
+_PICK_ANY = (
+    select(_N.id, _N.held_until)
+    .where(_N.pool_id == bindparam("pool_id"), _N.active)
+    .order_by(_N.held_until.asc().nulls_first(), _N.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+# Free numbers first, with the "free" test in WHERE: on PostgreSQL a row that another
+# transaction took meanwhile is re-checked when locked, fails the test and is passed over
+# (ORDER BY alone would be judged on the old snapshot and hand the same number out twice).
+_PICK_FREE = _PICK_ANY.where(or_(_N.held_until.is_(None), _N.held_until <= bindparam("now")))
+_HOLD = (
+    update(_NUMBERS).where(_N.id == bindparam("number_id")).values(held_until=bindparam("until"))
+)
+_EXTEND = _HOLD.where(or_(_N.held_until.is_(None), _N.held_until < bindparam("until")))
+
+
+class SqlLeaseStore:
+    """Holds live in `tracking_numbers.held_until`, in the request's transaction."""
+
+    name = "sql"
+
+    def pick(
+        self,
+        db: Session,
+        pool_id: int,
+        numbers: Sequence[int],
+        now: datetime,
+        until: datetime,
+        reuse: bool,
+    ) -> Pick | None:
+        connection = db.connection()
+        row = connection.execute(_PICK_FREE, {"pool_id": pool_id, "now": now}).first()
+        if row is None and reuse:  # all held: the least recently active is shared
+            row = connection.execute(_PICK_ANY, {"pool_id": pool_id}).first()
+        if row is None:
+            return None
+        number_id, held_until = row
+        connection.execute(_HOLD, {"number_id": number_id, "until": until})
+        return Pick(number_id=number_id, shared=held_until is not None and held_until > now)
+
+    def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
+        db.connection().execute(_EXTEND, {"number_id": number_id, "until": until})
+
+
+# KEYS: slots (zset number_id -> held-until ms), members version
+# ARGV: now ms, until ms, reuse (0/1), version, number ids...
+_PICK = """
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then
+  local want = {}
+  for i = 5, #ARGV do
+    want[ARGV[i]] = true
+    redis.call('ZADD', KEYS[1], 'NX', 0, ARGV[i])
+  end
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if not want[member] then redis.call('ZREM', KEYS[1], member) end
+  end
+  redis.call('SET', KEYS[2], ARGV[4])
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return false end
+local held = tonumber(first[2]) > tonumber(ARGV[1])
+if held and ARGV[3] == '0' then return false end
+redis.call('ZADD', KEYS[1], ARGV[2], first[1])
+return {first[1], held and 1 or 0}
+"""
+
+
+def _ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+class RedisLeaseStore:
+    """Holds live in Redis, shared by every API node; `CALLSCOPE_REDIS_URL` turns it on."""
+
+    name = "redis"
+
+    def __init__(self, client: Any, prefix: str = "callscope") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._pick = client.register_script(_PICK)
+
+    def _keys(self, pool_id: int) -> tuple[str, str]:
+        base = f"{self.prefix}:pool:{pool_id}"
+        return f"{base}:slots", f"{base}:members"
+
+    def pick(
+        self,
+        db: Session,
+        pool_id: int,
+        numbers: Sequence[int],
+        now: datetime,
+        until: datetime,
+        reuse: bool,
+    ) -> Pick | None:
+        members = [str(n) for n in sorted(numbers)]
+        version = hashlib.sha1(",".join(members).encode(), usedforsecurity=False).hexdigest()
+        answer = self._pick(
+            keys=list(self._keys(pool_id)),
+            args=[_ms(now), _ms(until), int(reuse), version, *members],
+        )
+        if not answer:
+            return None
+        return Pick(number_id=int(answer[0]), shared=bool(int(answer[1])))
+
+    def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
+        slots, _ = self._keys(pool_id)
+        self.client.zadd(slots, {str(number_id): _ms(until)}, xx=True, gt=True)

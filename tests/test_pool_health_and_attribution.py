@@ -1,0 +1,110 @@
+"""Pool health figures and call-to-session attribution, with the clock under the test's control."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+
+from callscope.tracking.attribution import candidates
+from callscope.tracking.health import peak_overlap, poisson_quantile
+from callscope.tracking.schemas import Ping, SessionStart
+from callscope.tracking.service import Tracker
+from tests.dni import CHROME_UA, ORIGIN, Website, website
+from tests.factories import Tenant
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def tracker(app: FastAPI, web: Website, db):  # type: ignore[no-untyped-def]
+    config = app.state.site_configs.get(db, web.key)
+    return Tracker(db=db, store=app.state.lease_store, config=config)
+
+
+def visit(app: FastAPI, web: Website, at: datetime) -> str:
+    with app.state.sessionmaker() as db:
+        answer = tracker(app, web, db).start(
+            SessionStart(url=f"{ORIGIN}/", user_agent=CHROME_UA), at
+        )
+        db.commit()
+    assert answer.session_id is not None
+    return answer.session_id
+
+
+def ping(app: FastAPI, web: Website, session_id: str, at: datetime) -> None:
+    with app.state.sessionmaker() as db:
+        tracker(app, web, db).ping(session_id, Ping(), at)
+        db.commit()
+
+
+def number_id(tenant: Tenant, number: str) -> int:
+    items = tenant.ok("get", "/numbers?limit=200")["items"]
+    return next(n["id"] for n in items if n["number"] == number)
+
+
+@pytest.mark.usefixtures("lease_store")
+def test_attribution_by_the_calls_start_time(tenant: Tenant, app: FastAPI) -> None:
+    web = website(tenant, pool_size=1, hold_seconds=60)
+    first = visit(app, web, T0)
+    ping(app, web, first, T0 + timedelta(seconds=50))
+    # hold: 60 s after the last ping plus one 20 s ping interval -> until T0 + 130 s
+    second = visit(app, web, T0 + timedelta(seconds=200))  # the number was free again
+    nid = number_id(tenant, web.numbers[0])
+    with app.state.sessionmaker() as db:
+        during_first = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=100))
+        during_second = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=210))
+        after_first = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=160))
+        before_any = candidates(db, tenant.account_id, nid, T0 - timedelta(seconds=1))
+    assert [(c.session.public_id, c.confidence) for c in during_first] == [(first, 1.0)]
+    assert [(c.session.public_id, c.confidence) for c in during_second] == [(second, 1.0)]
+    assert after_first[0].session.public_id == first
+    assert 0 < after_first[0].confidence < 1  # a guess: nobody held it at 160 s
+    assert before_any == []
+
+
+@pytest.mark.usefixtures("lease_store")
+def test_shared_numbers_split_the_confidence(tenant: Tenant, app: FastAPI) -> None:
+    web = website(tenant, pool_size=1, hold_seconds=600)
+    visit(app, web, T0)
+    visit(app, web, T0 + timedelta(seconds=10))  # exhausted: shares the only number
+    nid = number_id(tenant, web.numbers[0])
+    with app.state.sessionmaker() as db:
+        found = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=20))
+    assert [c.confidence for c in found] == [0.5, 0.5]
+
+
+def test_pool_health(tenant: Tenant, app: FastAPI) -> None:
+    web = website(tenant, pool_size=3, hold_seconds=60)
+    now = datetime.now(UTC)
+    for seconds in (0, 10, 20, 30):  # four sessions within a hold: the fourth shares
+        visit(app, web, now - timedelta(minutes=50) + timedelta(seconds=seconds))
+    visit(app, web, now - timedelta(seconds=5))
+    health = tenant.ok("get", f"/pools/{web.pool['id']}/health")
+    assert health["numbers"] == 3
+    assert health["sessions"] == 5
+    assert health["held_now"] == 1
+    assert health["utilisation"] == pytest.approx(1 / 3, abs=0.01)
+    assert health["exhausted"] == 1
+    assert health["peak_concurrent"] == 4
+    assert health["recommended_size"] >= 4
+    other_account = tenant.get("/pools/999999/health")
+    assert other_account.status_code == 404
+
+
+def test_health_math() -> None:
+    assert poisson_quantile(0) == 0
+    assert poisson_quantile(1.0) == 5  # P(X<=4)=0.9963, P(X<=5)=0.9994
+    assert poisson_quantile(10.0) == 21
+    assert poisson_quantile(10_000.0) == pytest.approx(10_310, abs=5)
+    t = T0
+    assert (
+        peak_overlap(
+            [
+                (t, t + timedelta(10)),
+                (t + timedelta(1), t + timedelta(2)),
+                (t + timedelta(3), t + timedelta(4)),
+            ]
+        )
+        == 2
+    )
