@@ -72,8 +72,12 @@ def need_wrk() -> str:
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
-                       stdout=subprocess.DEVNULL, env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
+        )
         return "wrk"
     sys.exit("wrk is needed: apt-get install wrk")
 
@@ -84,11 +88,16 @@ def parse_wrk(out: str) -> dict[str, float]:
     assert p99 is not None, out
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,
-            "non_2xx": float(errors.group(1)) if errors else 0.0}
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
 
 
-def wrk(url: str, seconds: int, connections: int, script: str | None, tmp: Path) -> dict[str, float]:
+def wrk(
+    url: str, seconds: int, connections: int, script: str | None, tmp: Path
+) -> dict[str, float]:
     args = [need_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         path = tmp / f"s{secrets.token_hex(3)}.lua"
@@ -120,19 +129,34 @@ def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[st
     dbname = None
     if backend == "scale":
         dbname, url = postgres_db()
-        env |= {"CALLSCOPE_DATABASE_URL": url, "CALLSCOPE_REDIS_URL": "redis://127.0.0.1:6379/14",
-                "CALLSCOPE_REDIS_PREFIX": f"bench{secrets.token_hex(3)}"}
+        env |= {
+            "CALLSCOPE_DATABASE_URL": url,
+            "CALLSCOPE_REDIS_URL": "redis://127.0.0.1:6379/14",
+            "CALLSCOPE_REDIS_PREFIX": f"bench{secrets.token_hex(3)}",
+        }
         subprocess.run([CALLSCOPE, "db", "upgrade"], env=env, check=True, capture_output=True)
     seed = subprocess.run(
-        [CALLSCOPE, "demo", "--seed-only", "--json", "--data-dir", str(tmp / "data"),
-         "--pool-size", str(pool_size)],
-        env=env, check=True, capture_output=True, text=True,
+        [
+            CALLSCOPE,
+            "demo",
+            "--seed-only",
+            "--json",
+            "--data-dir",
+            str(tmp / "data"),
+            "--pool-size",
+            str(pool_size),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     info = json.loads(seed.stdout)
     port = 18_000 + secrets.randbelow(2000)
     log = (tmp / "server.log").open("w")
-    server = subprocess.Popen([CALLSCOPE, "serve", "--no-migrate", "--port", str(port)],
-                              env=env, stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [CALLSCOPE, "serve", "--no-migrate", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -161,7 +185,9 @@ def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[st
         "seconds": seconds,
         "connections": connections,
         "pool_size": pool_size,
-        "results": {name: r | {"ratio": round(r["rps"] / base_rps, 3)} for name, r in results.items()},
+        "results": {
+            name: r | {"ratio": round(r["rps"] / base_rps, 3)} for name, r in results.items()
+        },
     }
 
 
@@ -175,10 +201,14 @@ def main() -> None:
     backends = ["embedded", "scale"] if args.backend == "both" else [args.backend]
     for backend in backends:
         report = run(backend, args.seconds, args.connections, args.pool_size)
-        print(f"\n{backend}: {args.connections} connections, {args.seconds} s each, pool {args.pool_size}")
+        print(
+            f"\n{backend}: {args.connections} connections, {args.seconds} s each, pool {args.pool_size}"
+        )
         print(f"{'endpoint':32} {'req/s':>9} {'ratio':>7} {'p99 ms':>8} {'non-2xx':>8}")
         for name, r in report["results"].items():  # type: ignore[attr-defined]
-            print(f"{name:32} {r['rps']:9.0f} {r['ratio']:7.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8.0f}")
+            print(
+                f"{name:32} {r['rps']:9.0f} {r['ratio']:7.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8.0f}"
+            )
         print(json.dumps(report))
 
 

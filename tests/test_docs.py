@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,22 +34,28 @@ def blocks(kind: str) -> list[tuple[str, str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, Any]]]:
     with running("demo", "--json", "--data-dir", str(tmp_path_factory.mktemp("docs"))) as server:
-        yield server, json.loads(server.first_line)["api_token"]
+        yield server, json.loads(server.first_line)
 
 
 @pytest.mark.parametrize(
     ("where", "script", "expected"), blocks("sh"), ids=[w for w, *_ in blocks("sh")]
 )
 def test_shell_examples_run(
-    demo: tuple[Server, str], tmp_path: Path, where: str, script: str, expected: str | None
+    demo: tuple[Server, dict[str, Any]],
+    tmp_path: Path,
+    where: str,
+    script: str,
+    expected: str | None,
 ) -> None:
-    server, token = demo
+    server, info = demo
     bin_dir = str(Path(sys.executable).parent)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLSCOPE_")} | {
         "BASE": server.url,
-        "TOKEN": token,
+        "TOKEN": info["api_token"],
+        "SITE_KEY": info["site_key"],
+        "POOL_ID": str(info["pool_id"]),
         "CALLSCOPE_DATA_DIR": str(tmp_path),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
     }

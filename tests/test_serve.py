@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.cli import run_json
 from tests.server import running
 
 
@@ -37,3 +38,20 @@ def test_no_migrate_on_an_empty_database_reports_unhealthy(tmp_path: Path) -> No
         health = httpx.get(f"{server.url}/healthz")
         assert health.status_code == 503
         assert "run migrations" in health.json()["detail"]
+
+
+def test_rate_limit_counts_the_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
+    """127.0.0.1 is a trusted proxy by default: X-Forwarded-For names the visitor."""
+    info = run_json("demo", "--seed-only", "--json", "--data-dir", str(tmp_path))
+    env = {"CALLSCOPE_DATA_DIR": str(tmp_path), "CALLSCOPE_TRACKING_RATE_PER_IP": "4"}  # burst 1
+    with running("serve", env=env) as server:
+
+        def start(client_ip: str) -> int:
+            return httpx.post(
+                f"{server.url}/t/{info['site_key']}/sessions",
+                json={"url": "https://rapidrooter.example/"},
+                headers={"X-Forwarded-For": client_ip},
+            ).status_code
+
+        assert [start("203.0.113.7"), start("203.0.113.7")] == [200, 429]
+        assert start("198.51.100.9") == 200  # another visitor behind the same proxy

@@ -129,7 +129,14 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         _alembic(lambda: migrations.upgrade(settings.effective_database_url))
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @db_app.command("upgrade")

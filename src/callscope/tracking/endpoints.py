@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -59,9 +59,11 @@ def snippet(site_key: SiteKey, request: Request) -> Response:
 
 def _config(request: Request, site_key: str) -> SiteConfig:
     state = request.app.state
-    with state.reader() as db:
-        config: SiteConfig | None = state.site_configs.get(db, site_key)
-    if config is None:
+    config: SiteConfig | bool | None = state.site_configs.cached(site_key)
+    if config is False:
+        with state.reader() as db:
+            config = state.site_configs.get(db, site_key)
+    if not isinstance(config, SiteConfig):
         raise Problem(404, "unknown-site", "no site has this key")
     return config
 
@@ -116,12 +118,12 @@ async def start_session(site_key: SiteKey, request: Request) -> JSONResponse:
     body = await _body(request, SessionStart)
 
     def work() -> Any:
-        with request.app.state.sessionmaker() as db:
+        with request.app.state.write_lock, request.app.state.sessionmaker() as db:
             answer = _tracker(request, db, config).start(body, utcnow())
             db.commit()
             return answer
 
-    answer = await run_in_threadpool(work)
+    answer = await to_thread.run_sync(work, limiter=request.app.state.write_limiter)
     return JSONResponse(answer.model_dump(by_alias=True), headers=headers)
 
 
@@ -133,13 +135,13 @@ async def ping_session(site_key: SiteKey, session_id: SessionKey, request: Reque
     body = await _body(request, Ping)
 
     def work() -> Any:
-        with request.app.state.sessionmaker() as db:
+        with request.app.state.write_lock, request.app.state.sessionmaker() as db:
             answer = _tracker(request, db, config).ping(session_id, body, utcnow())
             db.commit()
             return answer
 
     try:
-        answer = await run_in_threadpool(work)
+        answer = await to_thread.run_sync(work, limiter=request.app.state.write_limiter)
     except Problem as exc:
         exc.headers = (exc.headers or {}) | headers  # the snippet must be able to read the 404
         raise

@@ -56,21 +56,40 @@ _NUMBERS = cast(Table, TrackingNumber.__table__)
 _N = _NUMBERS.c
 # Built once: this is the hottest path of the product, and building statements costs more
 # than running them on SQLite.
-_PICK_ANY = (
-    select(_N.id, _N.held_until)
-    .where(_N.pool_id == bindparam("pool_id"), _N.active)
-    .order_by(_N.held_until.asc().nulls_first(), _N.id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
+_LRU_FIRST = (_N.held_until.asc().nulls_first(), _N.id)
+_IN_POOL = (_N.pool_id == bindparam("in_pool"), _N.active)
 # Free numbers first, with the "free" test in WHERE: on PostgreSQL a row that another
 # transaction took meanwhile is re-checked when locked, fails the test and is passed over
 # (ORDER BY alone would be judged on the old snapshot and hand the same number out twice).
-_PICK_FREE = _PICK_ANY.where(or_(_N.held_until.is_(None), _N.held_until <= bindparam("now")))
-_HOLD = (
-    update(_NUMBERS).where(_N.id == bindparam("number_id")).values(held_until=bindparam("until"))
+_FREE = or_(_N.held_until.is_(None), _N.held_until <= bindparam("now"))
+
+
+def _take(*where: Any) -> Any:
+    """UPDATE ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id."""
+    chosen = (
+        select(_N.id)
+        .where(*_IN_POOL, *where)
+        .order_by(*_LRU_FIRST)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(_NUMBERS)
+        .where(_N.id == chosen)
+        .values(held_until=bindparam("until"))
+        .returning(_N.id)
+    )
+
+
+_TAKE_FREE = _take(_FREE)
+_TAKE_OLDEST = _take()  # all held: the least recently active hold is shared
+_EXTEND = (
+    update(_NUMBERS)
+    .where(_N.id == bindparam("number_id"))
+    .where(or_(_N.held_until.is_(None), _N.held_until < bindparam("until")))
+    .values(held_until=bindparam("until"))
 )
-_EXTEND = _HOLD.where(or_(_N.held_until.is_(None), _N.held_until < bindparam("until")))
 
 
 class SqlLeaseStore:
@@ -88,14 +107,14 @@ class SqlLeaseStore:
         reuse: bool,
     ) -> Pick | None:
         connection = db.connection()
-        row = connection.execute(_PICK_FREE, {"pool_id": pool_id, "now": now}).first()
-        if row is None and reuse:  # all held: the least recently active is shared
-            row = connection.execute(_PICK_ANY, {"pool_id": pool_id}).first()
-        if row is None:
+        params = {"in_pool": pool_id, "now": now, "until": until}
+        taken = connection.execute(_TAKE_FREE, params).scalar()
+        if taken is not None:
+            return Pick(number_id=taken, shared=False)
+        if not reuse:
             return None
-        number_id, held_until = row
-        connection.execute(_HOLD, {"number_id": number_id, "until": until})
-        return Pick(number_id=number_id, shared=held_until is not None and held_until > now)
+        taken = connection.execute(_TAKE_OLDEST, params).scalar()
+        return None if taken is None else Pick(number_id=taken, shared=True)
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         db.connection().execute(_EXTEND, {"number_id": number_id, "until": until})

@@ -118,6 +118,14 @@ class SiteConfigCache:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, SiteConfig | None]] = {}
 
+    def cached(self, site_key: str) -> SiteConfig | bool | None:
+        """The cached config (or None for a known-unknown key); False when it must be read."""
+        with self._lock:
+            hit = self._entries.get(site_key)
+        if hit is not None and time.monotonic() - hit[0] < self.seconds:
+            return hit[1]
+        return False
+
     def get(self, db: Session, site_key: str) -> SiteConfig | None:
         now = time.monotonic()
         with self._lock:

@@ -1,0 +1,291 @@
+"""How often is a call attributed to the right visitor session, for each pool size and policy?
+
+    python bench/attribution_sim.py [--visitors 2000] [--seed 7]
+
+A simulated day in virtual time on the real code path: `Tracker` (the service behind
+POST /t/{key}/sessions and /ping), a lease store, SQLite, and `attribution.candidates` for
+each call. Visitors arrive as a Poisson process whose rate follows a daily curve (quiet at
+night, three times the average at midday); they stay for a log-normal time (median 2.5 min),
+pinging every `ping_seconds`, and leave. A share of them call (25% by default: calls do not
+change leases, so the share only sets how many calls measure the accuracy): half while on
+the site, half after leaving (exponential delay, mean 15 min, `--late-mean`). A call is right when the top candidate is the
+session that really showed the visitor the number they dialled.
+
+"Peak concurrent sessions" is measured in the same run, with a pool too big to run out: the
+most sessions holding a number at once (their visit plus the hold time), the figure pool
+health reports. Pools of 0.5x to 2x that peak are then simulated with each policy:
+- lru: least-recently-released first (callscope's SqlLeaseStore);
+- lowest-id: the first free number by id (a naive store: reuses a number as soon as it is free);
+- random: any free number.
+Virtual time compresses the day to seconds of computing; a hold time of seconds in real time
+would measure the same thing more slowly and less exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from callscope.accounts.schemas import AccountCreate  # noqa: E402
+from callscope.accounts.service import create_account  # noqa: E402
+from callscope.db import migrate  # noqa: E402
+from callscope.db.engine import make_engine, make_sessionmaker  # noqa: E402
+from callscope.numbers.models import Pool, TrackingNumber  # noqa: E402
+from callscope.sites.models import Site  # noqa: E402
+from callscope.tracking.attribution import candidates  # noqa: E402
+from callscope.tracking.health import peak_overlap  # noqa: E402
+from callscope.tracking.leases import Pick, SqlLeaseStore  # noqa: E402
+from callscope.tracking.models import VisitorSession  # noqa: E402
+from callscope.tracking.schemas import Ping, SessionStart  # noqa: E402
+from callscope.tracking.service import Tracker  # noqa: E402
+from callscope.tracking.siteconfig import load  # noqa: E402
+
+DAY0 = datetime(2026, 12, 1, tzinfo=UTC)
+HOLD = 900  # seconds: numbers stay with a visitor 15 minutes after their last ping
+UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0"
+TARGET = 0.99
+
+
+class LowestIdStore(SqlLeaseStore):
+    name = "lowest-id"
+
+    def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
+        n = TrackingNumber
+        base = select(n.id, n.held_until).where(n.pool_id == pool_id, n.active).order_by(n.id)
+        row = db.execute(
+            base.where(or_(n.held_until.is_(None), n.held_until <= now)).limit(1)
+        ).first()
+        if row is None and reuse:
+            row = db.execute(base.order_by(None).order_by(n.held_until, n.id).limit(1)).first()
+        if row is None:
+            return None
+        db.execute(update(n).where(n.id == row[0]).values(held_until=until))
+        return Pick(row[0], shared=row[1] is not None and row[1] > now)
+
+
+class RandomStore(SqlLeaseStore):
+    name = "random"
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
+        n = TrackingNumber
+        rows = db.execute(select(n.id, n.held_until).where(n.pool_id == pool_id, n.active)).all()
+        free = [r for r in rows if r[1] is None or r[1] <= now]
+        if not free and not reuse:
+            return None
+        row = self.rng.choice(free) if free else min(rows, key=lambda r: (r[1], r[0]))
+        db.execute(update(n).where(n.id == row[0]).values(held_until=until))
+        return Pick(row[0], shared=row[1] is not None and row[1] > now)
+
+
+@dataclass
+class Visitor:
+    arrive: float  # seconds into the day
+    stay: float
+    call_at: float | None
+    session: str | None = None
+    number: int | None = None
+
+
+def day(visitors: int, call_share: float, late_mean: float, rng: random.Random) -> list[Visitor]:
+    """A day of visitors: nonhomogeneous Poisson arrivals by thinning."""
+    average = visitors / 86_400
+
+    def rate(t: float) -> float:  # 0.15x at night up to 3x at midday, mean 1x
+        return average * (0.15 + 2.85 * math.sin(math.pi * t / 86_400) ** 4) / 1.219
+
+    peak = average * 3.0 / 1.219 * 1.05
+    out: list[Visitor] = []
+    t = 0.0
+    while True:
+        t += rng.expovariate(peak)
+        if t >= 86_400:
+            return out
+        if rng.random() * peak > rate(t):
+            continue
+        stay = min(3600.0, rng.lognormvariate(math.log(150), 1.0))
+        call_at = None
+        if rng.random() < call_share:
+            call_at = t + (
+                rng.uniform(0, stay)
+                if rng.random() < 0.5
+                else stay + rng.expovariate(1 / late_mean)
+            )
+        out.append(Visitor(t, stay, call_at))
+
+
+def simulate(visitors: list[Visitor], pool_size: int, store: SqlLeaseStore) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/sim.db"
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        maker = make_sessionmaker(engine)
+        with maker() as db:
+            account = create_account(db, AccountCreate(name="Sim", email="sim@sim.example")).account
+            site = Site(
+                account_id=account.id,
+                name="s",
+                domains=["sim.example"],
+                site_key="simsite",
+                business_number="+15125550100",
+            )
+            db.add(site)
+            db.flush()
+            pool = Pool(account_id=account.id, site_id=site.id, name="p", hold_seconds=HOLD)
+            db.add(pool)
+            db.flush()
+            for i in range(pool_size):
+                db.add(
+                    TrackingNumber(
+                        account_id=account.id,
+                        number=f"+1512{5550000 + i:07d}",
+                        pool_id=pool.id,
+                        active=True,
+                    )
+                )
+            db.commit()
+            config = load(db, "simsite")
+            account_id = account.id
+        assert config is not None
+        assert config.pool is not None
+        ping_every = max(1, min(60, HOLD // 3))
+        events: list[tuple[float, int, int]] = []  # (time, kind, visitor): 0 start, 1 ping
+        for i, v in enumerate(visitors):
+            events.append((v.arrive, 0, i))
+            k = 1
+            while k * ping_every < v.stay:
+                events.append((v.arrive + k * ping_every, 1, i))
+                k += 1
+        events.sort()
+        with maker() as db:
+            tracker = Tracker(db=db, store=store, config=config)
+            for at, kind, i in events:
+                v = visitors[i]
+                now = DAY0 + timedelta(seconds=at)
+                if kind == 0:
+                    answer = tracker.start(
+                        SessionStart(url="https://sim.example/", user_agent=UA), now
+                    )
+                    v.session = answer.session_id
+                    if answer.swaps:
+                        v.number = int(
+                            next(
+                                k for k, e in config.pool.numbers.items() if e == answer.swaps[0].to
+                            )
+                        )
+                else:
+                    assert v.session is not None
+                    tracker.ping(v.session, Ping(), now)
+            db.commit()
+        calls = right = 0
+        with Session(engine) as db:
+            for v in visitors:
+                if v.call_at is None or v.number is None:
+                    continue
+                calls += 1
+                found = candidates(db, account_id, v.number, DAY0 + timedelta(seconds=v.call_at))
+                right += bool(found) and found[0].session.public_id == v.session
+            windows = db.execute(
+                select(VisitorSession.leased_at, VisitorSession.lease_expires_at).where(
+                    VisitorSession.number_id.is_not(None)
+                )
+            ).all()
+            shared = db.scalar(select(VisitorSession.id).where(VisitorSession.shared).limit(1))
+        engine.dispose()
+    return {
+        "calls": calls,
+        "correct": right / calls if calls else 0.0,
+        "peak_holding": peak_overlap([(a, b) for a, b in windows]),
+        "exhausted": shared is not None,
+    }
+
+
+def needed(visitors: list[Visitor], make_store, low: int, high: int) -> int | None:  # type: ignore[no-untyped-def]
+    """The smallest pool with >= 99% correct attribution (bisection; correctness ~ monotone),
+    or None when even `high` numbers are not enough."""
+    if simulate(visitors, high, make_store())["correct"] < TARGET:
+        return None
+    while low < high:
+        mid = (low + high) // 2
+        if simulate(visitors, mid, make_store())["correct"] >= TARGET:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=4000, help="visitors in the day")
+    parser.add_argument("--call-share", type=float, default=0.25, help="share of visitors who call")
+    parser.add_argument(
+        "--late-mean",
+        type=float,
+        default=900,
+        help="mean seconds after leaving for those who call later",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    visitors = day(args.visitors, args.call_share, args.late_mean, rng)
+    started = time.perf_counter()
+    unlimited = simulate(visitors, 2000, SqlLeaseStore())
+    peak = int(unlimited["peak_holding"])
+    print(
+        f"{len(visitors)} visitors, {sum(v.call_at is not None for v in visitors)} calls, "
+        f"hold {HOLD} s, late callers {args.late_mean:.0f} s after leaving on average; "
+        f"peak concurrent sessions holding a number: {peak}"
+    )
+    stores = {
+        "lru": SqlLeaseStore,
+        "lowest-id": LowestIdStore,
+        "random": lambda: RandomStore(random.Random(args.seed)),
+    }
+    table: dict[str, dict[str, float]] = {}
+    print(f"{'pool':>6} {'x peak':>7} " + " ".join(f"{name:>10}" for name in stores))
+    for factor in (0.5, 0.75, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0):
+        size = max(1, round(peak * factor))
+        row = {name: simulate(visitors, size, make())["correct"] for name, make in stores.items()}
+        table[str(factor)] = row | {"size": size}
+        print(f"{size:6d} {factor:7.2f} " + " ".join(f"{row[n]:10.4f}" for n in stores))
+    need = {name: needed(visitors, make, 1, 3 * peak) for name, make in stores.items()}
+    print(
+        "pool needed for 99% correct: "
+        + ", ".join(
+            f"{n} {need[n]} ({need[n] / peak:.2f}x peak)" if need[n] else f"{n} more than 3x peak"
+            for n in stores
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "visitors": len(visitors),
+                "hold_seconds": HOLD,
+                "peak": peak,
+                "late_mean": args.late_mean,
+                "by_factor": table,
+                "needed_for_99": need,
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
