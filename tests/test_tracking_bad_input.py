@@ -31,6 +31,17 @@ def test_unknown_site_key(client: TestClient) -> None:
     body = problem(client.post("/t/nosuchsite123/sessions", json={"url": f"{ORIGIN}/"}), 404)
     assert body["type"] == "urn:callscope:problem:unknown-site"
     problem(client.post("/t/bad key!/sessions", json={"url": f"{ORIGIN}/"}), 422)
+    problem(client.get("/t/nosuchsite123.js"), 404)
+    problem(client.post("/t/nosuchsite123/sessions/AAAAAAAAAAAA/ping", json={}), 404)
+    problem(client.post("/t/" + "k" * 100 + "/sessions", json={"url": f"{ORIGIN}/"}), 422)
+
+
+def test_pool_health_bad_input(tenant: Tenant, other: Tenant) -> None:
+    web = website(tenant)
+    for query in ("days=0", "days=91", "days=abc"):
+        problem(tenant.get(f"/pools/{web.pool['id']}/health?{query}"), 422)
+    problem(other.get(f"/pools/{web.pool['id']}/health"), 404)  # another account's pool
+    problem(tenant.client.get(f"/api/v1/pools/{web.pool['id']}/health"), 401)
 
 
 def test_disallowed_origins(tenant: Tenant, app: FastAPI) -> None:

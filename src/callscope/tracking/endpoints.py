@@ -11,9 +11,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
@@ -32,6 +33,7 @@ from callscope.tracking.service import Tracker
 from callscope.tracking.siteconfig import SiteConfig
 
 SNIPPET = Path(__file__).with_name("snippet.js")
+T = TypeVar("T")
 SiteKey = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 SessionKey = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
@@ -47,6 +49,7 @@ def _snippet() -> tuple[bytes, bytes, str]:
 
 @public.get("/{site_key}.js", summary="The tracking snippet", response_class=Response)
 def snippet(site_key: SiteKey, request: Request) -> Response:
+    _config(request, site_key)  # an unknown key is a 404 here too (cached, so cheap)
     body, zipped, etag = _snippet()
     headers = {"Cache-Control": "public, max-age=300", "ETag": etag, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == etag:
@@ -106,8 +109,17 @@ async def _body(request: Request, model: type[BaseModel]) -> Any:
         raise Problem(422, "validation-error", "invalid tracking request", errors=errors) from None
 
 
-def _tracker(request: Request, db: Any, config: SiteConfig) -> Tracker:
-    return Tracker(db=db, store=request.app.state.lease_store, config=config)
+async def _track(request: Request, config: SiteConfig, action: Callable[[Tracker], T]) -> T:
+    """Run one tracking write in its own transaction, on the tracking writer thread(s)."""
+    state = request.app.state
+
+    def work() -> T:
+        with state.write_lock, state.sessionmaker() as db:
+            result = action(Tracker(db=db, store=state.lease_store, config=config))
+            db.commit()
+            return result
+
+    return await to_thread.run_sync(work, limiter=state.write_limiter)
 
 
 @public.post("/{site_key}/sessions", summary="Start or continue a visitor session")
@@ -116,14 +128,7 @@ async def start_session(site_key: SiteKey, request: Request) -> JSONResponse:
     headers = _cors(request, config)
     _limit(request, config)
     body = await _body(request, SessionStart)
-
-    def work() -> Any:
-        with request.app.state.write_lock, request.app.state.sessionmaker() as db:
-            answer = _tracker(request, db, config).start(body, utcnow())
-            db.commit()
-            return answer
-
-    answer = await to_thread.run_sync(work, limiter=request.app.state.write_limiter)
+    answer = await _track(request, config, lambda tracker: tracker.start(body, utcnow()))
     return JSONResponse(answer.model_dump(by_alias=True), headers=headers)
 
 
@@ -133,15 +138,8 @@ async def ping_session(site_key: SiteKey, session_id: SessionKey, request: Reque
     headers = _cors(request, config)
     _limit(request, config)
     body = await _body(request, Ping)
-
-    def work() -> Any:
-        with request.app.state.write_lock, request.app.state.sessionmaker() as db:
-            answer = _tracker(request, db, config).ping(session_id, body, utcnow())
-            db.commit()
-            return answer
-
     try:
-        answer = await to_thread.run_sync(work, limiter=request.app.state.write_limiter)
+        answer = await _track(request, config, lambda t: t.ping(session_id, body, utcnow()))
     except Problem as exc:
         exc.headers = (exc.headers or {}) | headers  # the snippet must be able to read the 404
         raise
