@@ -50,7 +50,7 @@
       try { if (x) { d.createDocumentFragment().querySelector(x); return x; } } catch (e) {}
       return '';
     }
-    function id(x) { return /^[\w-]{1,64}$/.test(x) ? x : null; }
+    function id(x) { return /^[\w-]{8,64}$/.test(x) ? x : null; } // the server's own id format
     function dig(x) { return String(x == null ? '' : x).replace(/\D/g, ''); }
 
     /* ---- cookies, visitor and session ---- */
