@@ -112,10 +112,15 @@ async def _body(request: Request, model: type[BaseModel]) -> Any:
 async def _track(request: Request, config: SiteConfig, action: Callable[[Tracker], T]) -> T:
     """Run one tracking write in its own transaction, on the tracking writer thread(s)."""
     state = request.app.state
+    store = state.lease_store
+    if state.batch_writer is not None:  # SQLite: group commit on the one writer thread
+        return await state.batch_writer.run(  # type: ignore[no-any-return]
+            lambda db: action(Tracker(db=db, store=store, config=config))
+        )
 
     def work() -> T:
-        with state.write_lock, state.sessionmaker() as db:
-            result = action(Tracker(db=db, store=state.lease_store, config=config))
+        with state.sessionmaker() as db:
+            result = action(Tracker(db=db, store=store, config=config))
             db.commit()
             return result
 
