@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
         description="prefix of every Redis key",
     )
+    tracking_group_commit: bool = Field(
+        default=True,
+        description="commit the tracking writes of many visitors in one transaction (one writer "
+        "thread per process); off: one transaction per request",
+    )
     tracking_rate_per_ip: int = Field(
         default=120, ge=1, description="tracking requests a minute from one client IP"
     )
@@ -137,6 +142,7 @@ class Settings(BaseSettings):
             "log_level": self.log_level,
             "redis_url": make_url_masked(self.redis_url),
             "redis_prefix": self.redis_prefix,
+            "tracking_group_commit": self.tracking_group_commit,
             "tracking_rate_per_ip": self.tracking_rate_per_ip,
             "tracking_rate_per_site": self.tracking_rate_per_site,
             "forwarded_allow_ips": self.forwarded_allow_ips,

@@ -97,14 +97,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.reader = make_sessionmaker(engine, write=False)
-    # SQLite has one writer at a time, and its busy handler waits by sleeping (1, 2, 5...
-    # 100 ms), which wrecks tail latency when this process's own threads queue for the lock:
-    # the hot tracking writes go through one writer thread with group commit instead. Other
-    # databases take them on a few threads (more only queue for the same cores and the
-    # database; 4 measured best on 2 cores).
+    # The tracking writes (every page view of every client site) are committed in groups by
+    # one writer thread per process: each visitor is still answered only after the commit,
+    # but one transaction and one commit serve many visitors. Off, they run one transaction
+    # each on a few threads; SQLite then gets one thread, since it has one writer anyway and
+    # its busy handler waits by sleeping (1, 2, 5... 100 ms), which wrecks tail latency.
     sqlite = engine.dialect.name == "sqlite"
-    app.state.batch_writer = BatchWriter(app.state.sessionmaker) if sqlite else None
-    app.state.write_limiter = anyio.CapacityLimiter(4)
+    grouped = settings.tracking_group_commit
+    app.state.batch_writer = BatchWriter(app.state.sessionmaker) if grouped else None
+    app.state.write_limiter = anyio.CapacityLimiter(1 if sqlite else 4)
     app.state.lease_store = make_lease_store(settings)
     app.state.site_configs = SiteConfigCache()
     app.state.ip_limiter = RateLimiter(settings.tracking_rate_per_ip)

@@ -113,7 +113,7 @@ async def _track(request: Request, config: SiteConfig, action: Callable[[Tracker
     """Run one tracking write in its own transaction, on the tracking writer thread(s)."""
     state = request.app.state
     store = state.lease_store
-    if state.batch_writer is not None:  # SQLite: group commit on the one writer thread
+    if state.batch_writer is not None:  # group commit on the writer thread
         return await state.batch_writer.run(  # type: ignore[no-any-return]
             lambda db: action(Tracker(db=db, store=store, config=config))
         )

@@ -1,10 +1,11 @@
-"""Group commit for the tracking writes on SQLite: one writer thread, many visits a transaction.
+"""Group commit for the tracking writes: one writer thread, many visits a transaction.
 
-SQLite has one writer at a time, so the tracking endpoints queue their writes for one
-thread. It takes whatever has queued up (up to `max_batch`), runs each in turn in one
+The tracking endpoints queue their writes for one thread per process. It takes whatever has queued up (up to `max_batch`), runs each in turn in one
 transaction and commits once, then answers every request in the batch. Each request still
 gets its answer only after its write is committed; what is saved is the per-transaction
-cost (BEGIN IMMEDIATE, COMMIT, a session) and a thread hand-off per request.
+cost (BEGIN, COMMIT and its WAL flush, a session) and a thread hand-off per request. On
+SQLite it also replaces the sleeping busy handler as the queue for the one write lock; on
+PostgreSQL, API processes on several machines still meet in row locks as before.
 
 An action that refuses (raises Problem, e.g. an expired session's ping) must do so before
 it writes, as the Tracker does; any other error rolls the batch back, and each action is
