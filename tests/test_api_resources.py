@@ -219,3 +219,5 @@ def test_healthz(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+    assert client.get("/livez").json() == {"status": "ok"}
+    assert client.post("/livez").status_code == 405

@@ -70,6 +70,8 @@ def test_concurrent_visitors_never_share_while_numbers_are_free(
         str(tmp_path),
         "--pool-size",
         str(pool_size),
+        "--hold-seconds",
+        "1",
     )
     env = {"CALLSCOPE_TRACKING_RATE_PER_IP": "100000"}
     if store == "sql-one-per-request":  # concurrent transactions race for the same rows

@@ -127,11 +127,10 @@ class SiteConfigCache:
         return False
 
     def get(self, db: Session, site_key: str) -> SiteConfig | None:
+        hit = self.cached(site_key)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
         now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(site_key)
-        if hit is not None and now - hit[0] < self.seconds:
-            return hit[1]
         config = load(db, site_key)
         with self._lock:
             if len(self._entries) > 10_000:  # unknown keys must not grow this without bound
