@@ -88,7 +88,14 @@ def db(engine: Engine) -> Engine:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", max_body_bytes=65_536)
+    # No sweep thread: each webhook's own background run does the work before the test
+    # client returns, so tests see a deterministic state. Tests of the sweep turn it on.
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        max_body_bytes=65_536,
+        calls_sweep_seconds=0,
+    )
 
 
 @pytest.fixture

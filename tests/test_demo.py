@@ -28,8 +28,13 @@ def test_seed_only_json_contract(tmp_path: Path) -> None:
         "static_numbers",
         "business_number",
         "database_url",
+        "webhook_secret",
+        "twilio_auth_token",
     ):
         assert key in info, key
+    assert info["webhook_secret"].startswith("whsec_")
+    assert len(info["twilio_auth_token"]) == 32
+    assert info["calls"] > 300  # 90 days of calls, made through the call pipeline
     assert len(info["pool_numbers"]) == 8
     assert set(info["static_numbers"]) == {"Flyer", "Van wrap", "Google Business Profile"}
     assert info["business_number"] == "+15125550100"

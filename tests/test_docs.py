@@ -56,6 +56,8 @@ def test_shell_examples_run(
         "TOKEN": info["api_token"],
         "SITE_KEY": info["site_key"],
         "POOL_ID": str(info["pool_id"]),
+        "ACCOUNT_ID": str(info["account_id"]),
+        "WEBHOOK_SECRET": info["webhook_secret"],
         "CALLSCOPE_DATA_DIR": str(tmp_path),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
     }

@@ -31,6 +31,8 @@ token_app = typer.Typer(no_args_is_help=True, help="API tokens of an account.")
 app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
+import_app = typer.Typer(no_args_is_help=True, help="Import calls from files.")
+app.add_typer(import_app, name="import")
 
 out = Console()
 err = Console(stderr=True)
@@ -364,6 +366,81 @@ def demo(
     if not seed_only:
         sys.stdout.flush()
         _serve(settings, host, port, migrate=False)
+
+
+@import_app.command("asterisk-cdr")
+def import_asterisk_cdr(
+    file: Annotated[Path, typer.Argument(help="Master.csv of Asterisk's cdr_csv")],
+    account: AccountOption = None,
+    recordings: Annotated[
+        Path | None, typer.Option(help="directory of recordings named with the uniqueid")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option(help="time zone of the CDR times (default: the account's)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Import calls from an Asterisk/FreePBX CDR file; re-running it adds only new rows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from callscope.accounts.models import Account
+    from callscope.calls.cdr_import import import_cdr, index_recordings
+    from callscope.db.engine import make_engine, make_sessionmaker
+
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    if recordings is not None and not recordings.is_dir():
+        fail(f"{recordings}: not a directory")
+    settings = load_settings()
+    with session_scope(settings) as session:
+        account_id = _resolve_account(session, account)
+        zone_name = tz or session.get_one(Account, account_id).timezone
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"unknown time zone {zone_name!r}")
+    linked = index_recordings(recordings) if recordings else None
+    with file.open("rb") as counting:
+        total = sum(chunk.count(b"\n") for chunk in iter(lambda: counting.read(1 << 20), b""))
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with (
+            file.open("rb") as stream,
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                disable=as_json or not err.is_terminal,
+            ) as bar,
+        ):
+            task = bar.add_task("importing", total=total)
+            report = import_cdr(
+                make_sessionmaker(engine),
+                account_id,
+                stream,
+                zone,
+                linked,
+                progress=lambda n: bar.advance(task, n),
+            )
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps(report.as_dict()))
+        return
+    out.print(
+        f"{report.rows} rows: {report.new} new calls, {report.seen} already imported, "
+        f"{len(report.bad)} bad rows, {report.recordings} with a recording"
+    )
+    for bad in report.bad[:50]:
+        err.print(f"line {bad.line}: {bad.reason}", highlight=False)
+    if len(report.bad) > 50:
+        err.print(f"... and {len(report.bad) - 50} more bad rows", highlight=False)
+    if report.incomplete_last_line:
+        err.print("the last line has no line end yet: it is read on the next run")
 
 
 def main() -> None:

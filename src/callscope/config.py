@@ -76,6 +76,22 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="largest request body accepted; larger gets 413"
     )
 
+    calls_sweep_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often the server looks for call events and recordings left to do "
+        "(after a crash, or retries); 0 turns the sweep off",
+    )
+    recording_max_bytes: int = Field(
+        default=200_000_000, ge=1024, description="largest call recording downloaded"
+    )
+    recording_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="connect and read timeout of a recording download"
+    )
+    recording_max_attempts: int = Field(
+        default=6, ge=1, description="downloads tried (with growing pauses) before giving up"
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -147,6 +163,10 @@ class Settings(BaseSettings):
             "tracking_rate_per_site": self.tracking_rate_per_site,
             "forwarded_allow_ips": self.forwarded_allow_ips,
             "max_body_bytes": self.max_body_bytes,
+            "calls_sweep_seconds": self.calls_sweep_seconds,
+            "recording_max_bytes": self.recording_max_bytes,
+            "recording_timeout_seconds": self.recording_timeout_seconds,
+            "recording_max_attempts": self.recording_max_attempts,
         }
 
 

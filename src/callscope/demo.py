@@ -3,11 +3,13 @@
 Static numbers for a flyer, a van wrap and the Google Business Profile; a website with a DNI
 pool; online sources with matching rules; the built-in categories. Seeding again reuses the
 account (a fresh API token is issued, since tokens are shown only once) and resizes the pool.
-Later issues add calls and reports to this same seed.
+The first seed also makes 90 days of calls (demo_calls.py) and sets a webhook secret and
+Twilio credentials, so the webhooks can be tried against the demo.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from callscope.accounts.models import Account, User
 from callscope.accounts.schemas import AccountCreate
-from callscope.accounts.security import new_public_key
+from callscope.accounts.security import new_public_key, new_webhook_secret
 from callscope.accounts.service import create_account, create_token
+from callscope.demo_calls import seed_calls
 from callscope.numbers.models import Channel, ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.sites.models import Site
 
@@ -66,6 +69,10 @@ class DemoSeed:
     pool_numbers: list[str]
     static_numbers: dict[str, str]
     business_number: str
+    webhook_secret: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    calls: int
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -100,6 +107,13 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
     assert pool is not None
     pool.hold_seconds = hold_seconds
     pool_numbers = _resize_pool(session, account.id, pool, pool_size)
+    if account.twilio_auth_token is None:
+        account.twilio_account_sid = "AC" + secrets.token_hex(16)
+        account.twilio_auth_token = secrets.token_hex(16)
+    if account.webhook_secret is None:
+        account.webhook_secret = new_webhook_secret()
+    session.flush()
+    calls = seed_calls(session, account.id, site.id, pool.id)
     statics = {
         source.name: number.number
         for number, source in session.execute(
@@ -121,6 +135,10 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
         pool_numbers=pool_numbers,
         static_numbers=statics,
         business_number=BUSINESS_NUMBER,
+        webhook_secret=account.webhook_secret,
+        twilio_account_sid=account.twilio_account_sid or "",
+        twilio_auth_token=account.twilio_auth_token,
+        calls=calls,
     )
 
 

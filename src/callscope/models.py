@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
 from callscope.accounts.models import Account, ApiToken, Role, User
+from callscope.calls.models import Call, CallEvent
 from callscope.categories.models import Category
 from callscope.db.base import Base
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
@@ -11,6 +12,8 @@ __all__ = [
     "Account",
     "ApiToken",
     "Base",
+    "Call",
+    "CallEvent",
     "Category",
     "ExhaustionPolicy",
     "PageView",

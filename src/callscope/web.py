@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -17,6 +19,9 @@ from callscope import __version__
 from callscope.accounts.endpoints import router as account_router
 from callscope.api.limits import BodySizeLimit
 from callscope.api.problems import API_ERROR_RESPONSES, install_handlers, problem_response
+from callscope.calls.endpoints import router as calls_router
+from callscope.calls.hooks import router as hooks_router
+from callscope.calls.worker import CallWorker
 from callscope.categories.endpoints import router as categories_router
 from callscope.config import Settings, get_settings
 from callscope.db.engine import make_engine, make_sessionmaker
@@ -87,11 +92,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     engine = engine or make_engine(settings.effective_database_url)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.call_worker.start()  # first sweep: events a crash left pending
+        try:
+            yield
+        finally:
+            app.state.call_worker.stop()
+
     app: FastAPI = FastAPIOffline(
         title="callscope",
         version=__version__,
         description=DESCRIPTION,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -110,6 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.site_configs = SiteConfigCache()
     app.state.ip_limiter = RateLimiter(settings.tracking_rate_per_ip)
     app.state.site_limiter = RateLimiter(settings.tracking_rate_per_site)
+    app.state.call_worker = CallWorker(app.state.sessionmaker, settings)
 
     install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -125,10 +140,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         numbers_router,
         categories_router,
         tracking_api,
+        calls_router,
     ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(tracking_public)
+    app.include_router(hooks_router)
 
     @app.get("/livez", tags=["operations"], summary="The process answers (no database)")
     def livez() -> dict[str, str]:

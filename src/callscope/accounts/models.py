@@ -25,6 +25,14 @@ class Account(IdMixin, CreatedMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     sales_cycle_days: Mapped[int] = mapped_column(default=30)
     qualified_call_seconds: Mapped[int] = mapped_column(default=60)
+    qualified_requires_first_time: Mapped[bool] = mapped_column(default=True)
+    # Calls: the generic webhook's signing secret, Twilio credentials (the auth token checks
+    # X-Twilio-Signature and fetches recordings), and whether calls are recorded.
+    webhook_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    twilio_account_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    twilio_auth_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    record_calls: Mapped[bool] = mapped_column(default=True)
+    recording_disclosure: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class User(IdMixin, CreatedMixin, TenantMixin, Base):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, field_validator
 
-from callscope.accounts.models import Role
+from callscope.accounts.models import Account, Role
 from callscope.api.types import Currency, InputModel, Name, OutputModel, Timezone, refuse_null
 
 SalesCycleDays = Annotated[int, Field(strict=True, ge=1, le=730)]
@@ -34,8 +34,27 @@ class AccountUpdate(InputModel):
     qualified_call_seconds: QualifiedSeconds | None = Field(
         default=None, description="talk time from which a call counts as qualified"
     )
+    qualified_requires_first_time: bool | None = Field(
+        default=None, description="only first-time callers (within the sales cycle) qualify"
+    )
+    record_calls: bool | None = Field(default=None, description="record forwarded Twilio calls")
+    recording_disclosure: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None, description='spoken before a recorded call, e.g. "This call is recorded."'
+    )
+    twilio_account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-fA-F]{32}$")] | None = None
+    twilio_auth_token: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = Field(
+        default=None, description="write-only: checks X-Twilio-Signature, fetches recordings"
+    )
 
-    _not_null = field_validator("*")(refuse_null)
+    _not_null = field_validator(
+        "name",
+        "timezone",
+        "currency",
+        "sales_cycle_days",
+        "qualified_call_seconds",
+        "qualified_requires_first_time",
+        "record_calls",
+    )(refuse_null)
 
 
 class AccountPublic(OutputModel):
@@ -45,7 +64,23 @@ class AccountPublic(OutputModel):
     currency: str
     sales_cycle_days: int
     qualified_call_seconds: int
+    qualified_requires_first_time: bool
+    record_calls: bool
+    recording_disclosure: str | None
+    twilio_account_sid: str | None
+    twilio_configured: bool = Field(description="a Twilio auth token is set (it is never shown)")
     created_at: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> AccountPublic:
+        data = {
+            name: getattr(account, name) for name in cls.model_fields if name != "twilio_configured"
+        }
+        return cls(**data, twilio_configured=account.twilio_auth_token is not None)
+
+
+class WebhookSecret(OutputModel):
+    webhook_secret: str = Field(description="signs POST /hooks/calls; shown when rotated")
 
 
 class UserPublic(OutputModel):

@@ -49,3 +49,8 @@ def new_password() -> str:
 def new_public_key(nbytes: int = 12) -> str:
     """A public identifier (site key): unguessable, URL-safe, no look-alike characters mixed in."""
     return secrets.token_hex(nbytes)
+
+
+def new_webhook_secret() -> str:
+    """The key an account's PBX signs generic call webhooks with (HMAC-SHA256)."""
+    return "whsec_" + secrets.token_hex(24)

@@ -15,6 +15,7 @@ from callscope.accounts.security import (
     hash_token,
     new_api_token,
     new_password,
+    new_webhook_secret,
     visible_prefix,
 )
 from callscope.api.problems import InvalidField, NotFound
@@ -47,6 +48,7 @@ def create_account(session: Session, data: AccountCreate) -> NewAccount:
         currency=data.currency,
         sales_cycle_days=data.sales_cycle_days,
         qualified_call_seconds=data.qualified_call_seconds,
+        webhook_secret=new_webhook_secret(),
     )
     session.add(account)
     session.flush()
@@ -66,6 +68,13 @@ def get_account(session: Session, account_id: int) -> Account:
     if account is None:
         raise NotFound("account")
     return account
+
+
+def rotate_webhook_secret(session: Session, account_id: int) -> str:
+    account = get_account(session, account_id)
+    account.webhook_secret = new_webhook_secret()
+    session.flush()
+    return account.webhook_secret
 
 
 def update_account(session: Session, account_id: int, data: AccountUpdate) -> Account:

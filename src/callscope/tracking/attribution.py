@@ -12,6 +12,8 @@ lending numbers least-recently-released first is what makes that guess usually r
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,31 +33,58 @@ class Candidate:
 
 
 def candidates(db: Session, account_id: int, number_id: int, at: datetime) -> list[Candidate]:
-    live = db.scalars(
-        select(VisitorSession)
-        .where(
-            VisitorSession.account_id == account_id,
-            VisitorSession.number_id == number_id,
-            VisitorSession.leased_at <= at,
-            VisitorSession.lease_expires_at >= at,
-        )
-        .order_by(VisitorSession.last_seen_at.desc(), VisitorSession.id.desc())
-    ).all()
-    if live:
-        return [Candidate(row, round(1 / len(live), 4)) for row in live]
-    last = db.scalars(
-        select(VisitorSession)
-        .where(
-            VisitorSession.account_id == account_id,
-            VisitorSession.number_id == number_id,
-            VisitorSession.lease_expires_at < at,
-            VisitorSession.lease_expires_at >= at - FALLBACK_WINDOW,
-        )
-        .order_by(VisitorSession.lease_expires_at.desc(), VisitorSession.id.desc())
-        .limit(1)
-    ).first()
-    if last is None or last.lease_expires_at is None:
+    return candidates_many(db, account_id, [(number_id, at)])[0]
+
+
+def candidates_many(
+    db: Session, account_id: int, calls: Sequence[tuple[int, datetime]]
+) -> list[list[Candidate]]:
+    """Candidates for many (number id, call start) pairs, read with one query per chunk."""
+    if not calls:
         return []
-    hold = db.scalar(select(Pool.hold_seconds).where(Pool.id == last.pool_id)) or 1800
+    rows: list[VisitorSession] = []
+    numbers = sorted({n for n, _ in calls})
+    earliest = min(at for _, at in calls) - FALLBACK_WINDOW
+    latest = max(at for _, at in calls)
+    for start in range(0, len(numbers), 500):
+        rows.extend(
+            db.scalars(
+                select(VisitorSession).where(
+                    VisitorSession.account_id == account_id,
+                    VisitorSession.number_id.in_(numbers[start : start + 500]),
+                    VisitorSession.leased_at <= latest,
+                    VisitorSession.lease_expires_at >= earliest,
+                )
+            )
+        )
+    by_number: dict[int, list[VisitorSession]] = defaultdict(list)
+    for row in rows:
+        by_number[row.number_id or 0].append(row)
+    pools = {row.pool_id for row in rows if row.pool_id is not None}
+    holds = dict(db.execute(select(Pool.id, Pool.hold_seconds).where(Pool.id.in_(pools))).all())
+    return [_pick(by_number.get(number_id, []), at, holds) for number_id, at in calls]
+
+
+def _pick(rows: list[VisitorSession], at: datetime, holds: dict[int, int]) -> list[Candidate]:
+    live = [
+        r
+        for r in rows
+        if r.leased_at is not None
+        and r.lease_expires_at is not None
+        and r.leased_at <= at <= r.lease_expires_at
+    ]
+    if live:
+        live.sort(key=lambda r: (r.last_seen_at, r.id), reverse=True)
+        return [Candidate(row, round(1 / len(live), 4)) for row in live]
+    past = [
+        r
+        for r in rows
+        if r.lease_expires_at is not None and at - FALLBACK_WINDOW <= r.lease_expires_at < at
+    ]
+    if not past:
+        return []
+    last = max(past, key=lambda r: (r.lease_expires_at, r.id))
+    assert last.lease_expires_at is not None
+    hold = holds.get(last.pool_id or 0) or 1800
     gap = (at - last.lease_expires_at).total_seconds()
     return [Candidate(last, round(math.exp(-gap / hold), 4))]

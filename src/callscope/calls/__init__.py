@@ -1,0 +1,1 @@
+"""Calls: call records from providers, their raw events, attribution and caller history."""
