@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.calls.facts import region_of
@@ -91,6 +91,19 @@ def _account_region(session: Session, account_id: int) -> str | None:
     return regions.most_common(1)[0][0] if regions else None
 
 
+def _refresh_statistics(session: Session) -> None:
+    """ANALYZE after a bulk load grew the tables (batches 1, 2, 4, 8...), on PostgreSQL.
+
+    Autovacuum analyzes a table only after it changed by a tenth, and during an import that
+    comes late: planning on the statistics of an almost empty table, PostgreSQL reads
+    `call_key IN (...)` by scanning every event of the account (75 ms a query at 70,000
+    rows, and growing) instead of through the index.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE call_events, calls"))
+        session.commit()
+
+
 def import_cdr(
     maker: sessionmaker[Session],
     account_id: int,
@@ -104,14 +117,18 @@ def import_cdr(
         region = _account_region(session, account_id)
     batch: list[RawEvent] = []
     linked = 0
+    flushes = 0
 
     def flush() -> None:
-        nonlocal linked
+        nonlocal linked, flushes
         if not batch:
             return
         with maker() as session:
             new = store_many(session, batch)
             session.commit()
+            flushes += 1
+            if flushes & (flushes - 1) == 0:
+                _refresh_statistics(session)
         with maker() as session:
             while process_pending(session, limit=BATCH, account_id=account_id).events:
                 session.commit()
