@@ -309,3 +309,15 @@ def test_a_recording_that_times_out_is_kept_pending(tenant: Tenant, db: Any, set
         assert time.monotonic() - started < 2
     assert call["recording"]["status"] == "pending"
     assert "timed out" in call["recording"]["error"]
+
+
+def test_recordings_on_private_addresses_are_refused_unless_allowed(
+    tenant: Tenant, db: Any, settings: Any
+) -> None:
+    strict = create_app(settings.model_copy(update={"recording_private_hosts": False}), engine=db)
+    with TestClient(strict) as client, recording_server() as media:
+        me = Tenant(tenant.account_id, tenant.token, client)
+        call = _generic_recording(me, client, strict, f"{media.url}/internal.wav")
+        assert media.requests == []  # never fetched
+    assert call["recording"]["status"] == "failed"
+    assert "private address" in call["recording"]["error"]

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     recording_timeout_seconds: float = Field(
         default=30.0, gt=0, description="connect and read timeout of a recording download"
     )
+    recording_private_hosts: bool | None = Field(
+        default=None,
+        description="fetch recordings from loopback and private addresses (default: only in "
+        "development, so that a tenant cannot make a production server fetch internal URLs)",
+    )
     recording_max_attempts: int = Field(
         default=6, ge=1, description="downloads tried (with growing pauses) before giving up"
     )
@@ -141,6 +146,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'callscope.db').resolve()}"
 
     @property
+    def fetch_private_hosts(self) -> bool:
+        if self.recording_private_hosts is None:
+            return self.env is Environment.development
+        return self.recording_private_hosts
+
+    @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
 
@@ -167,6 +178,7 @@ class Settings(BaseSettings):
             "recording_max_bytes": self.recording_max_bytes,
             "recording_timeout_seconds": self.recording_timeout_seconds,
             "recording_max_attempts": self.recording_max_attempts,
+            "recording_private_hosts": self.fetch_private_hosts,
         }
 
 

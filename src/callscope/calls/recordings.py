@@ -12,8 +12,10 @@ the account's SID and auth token (HTTP Basic), as Twilio asks when media is prot
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import socket
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -153,11 +155,26 @@ def _request_of(call: Call, account: Account | None) -> tuple[str, tuple[str, st
     return url, None
 
 
+def _refuse_private(host: str, port: int) -> None:
+    """A tenant's webhook names the URL: never let it reach this server's own network."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        raise Transient(f"cannot resolve {host}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise Permanent(f"the recording host {host} is a private address ({address})")
+
+
 def _download(
     url: str, auth: tuple[str, str] | None, settings: Settings, target_dir: Path, call_id: int
 ) -> tuple[Path, int]:
-    if urlsplit(url).scheme not in {"http", "https"}:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise Permanent("the recording URL is not http or https")
+    if not settings.fetch_private_hosts:
+        _refuse_private(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     limit = settings.recording_max_bytes
     timeout = httpx.Timeout(settings.recording_timeout_seconds)
     transport = httpx.HTTPTransport(retries=2)  # connection attempts only
