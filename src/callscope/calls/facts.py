@@ -66,6 +66,8 @@ _MAX_FIELDS = ("ended_at", "talk_seconds", "ring_seconds")
 
 def merge(facts: list[tuple[int, Facts]]) -> Facts:
     """Fold (event id, facts) pairs of one call into one Facts."""
+    if len(facts) == 1:  # most calls from a CDR file: nothing to fold
+        return facts[0][1]
     ordered = sorted(facts, key=lambda pair: (STAGE[pair[1].status], pair[0]))
     out = Facts(call_key=ordered[0][1].call_key)
     for _, item in ordered:

@@ -373,7 +373,7 @@ def _history(
                 values,
             )
         )
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    entries.sort()  # by caller, time, then order: unique, so the rest is never compared
     updates: list[dict[str, Any]] = []
     previous: tuple[str, datetime] | None = None
     for caller, started, _, status, talk, target in entries:
