@@ -56,7 +56,6 @@ class Result:
     created: int = 0
     updated: int = 0
     failed: int = 0
-    recordings: bool = False  # some call has a recording to fetch
 
 
 @dataclass(frozen=True)
@@ -152,8 +151,6 @@ def process_events(session: Session, event_ids: Sequence[int]) -> Result:
             if not facts:
                 continue
             values = _values(merge(facts), numbers[account])
-            if values.get("recording_status") == RecordingStatus.pending.value:
-                result.recordings = True
             row = existing.get(call_key)
             if row is None:
                 values.update(account_id=account, provider=provider, provider_call_id=call_key)

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
 
 from callscope.api.problems import InvalidField
 from callscope.calls.models import Call
@@ -115,7 +114,3 @@ class CallRepository(TenantRepository[Call]):
             )
             .order_by(VisitorSession.started_at, VisitorSession.id)
         ).all()
-
-
-def repository(session: Session, account_id: int) -> CallRepository:
-    return CallRepository(session, account_id)
