@@ -97,6 +97,7 @@ class Recordings:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []
         self.big_bytes = 0
+        self.files: dict[str, bytes] = {}  # path -> a real recording to serve
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -105,7 +106,9 @@ class Recordings:
 
             def do_GET(self) -> None:
                 outer.requests.append((self.path, self.headers.get("Authorization")))
-                if self.path.startswith("/error"):
+                if self.path in outer.files:
+                    self._send(outer.files[self.path])
+                elif self.path.startswith("/error"):
                     self.send_response(503)
                     self.end_headers()
                 elif self.path.startswith("/gone"):

@@ -95,6 +95,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         max_body_bytes=65_536,
         calls_sweep_seconds=0,
+        jobs_in_server=False,
     )
 
 

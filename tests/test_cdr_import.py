@@ -134,9 +134,11 @@ def test_rows_become_calls_and_a_rerun_or_grown_file_adds_only_new_rows(
     unknown = next(c for k, c in rows.items() if k.startswith("row:"))
     assert unknown["attribution"] == "none"
     assert unknown["tracking_number"] == "+15125559999"
+    assert analysis_jobs(demo) == [(answered["id"], "queued")]  # the call with a recording
 
     again = imported(demo, master)
     assert (again["new"], again["already_imported"]) == (0, 4)
+    assert analysis_jobs(demo) == [(answered["id"], "queued")]  # a rerun adds no second job
     with master.open("a") as out:
         out.write(
             cdr_line(
@@ -153,6 +155,11 @@ def test_rows_become_calls_and_a_rerun_or_grown_file_adds_only_new_rows(
     repeat = calls(demo, "provider_call_id = '1764533391.30'")[0]
     assert repeat["first_time_caller"] == 0
     assert repeat["qualified"] == 0
+
+
+def analysis_jobs(demo: dict[str, Any]) -> list[tuple[int, str]]:
+    with sqlite3.connect(demo["dir"] / "callscope.db") as db:
+        return list(db.execute("SELECT call_id, state FROM jobs WHERE kind = 'analyze'"))
 
 
 def test_bad_rows_are_reported_with_line_numbers_and_good_rows_kept(

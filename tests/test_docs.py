@@ -61,11 +61,13 @@ def test_shell_examples_run(
         "CALLSCOPE_DATA_DIR": str(tmp_path),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
     }
+    (tmp_path / "tests").symlink_to(ROOT / "tests")  # examples run "from the repository root"
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         capture_output=True,
         text=True,
         env=env,
+        cwd=tmp_path,
         timeout=30,
         check=False,
     )

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -33,9 +36,11 @@ app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
 import_app = typer.Typer(no_args_is_help=True, help="Import calls from files.")
 app.add_typer(import_app, name="import")
+jobs_app = typer.Typer(invoke_without_command=True, help="Analysis jobs: list, retry.")
+app.add_typer(jobs_app, name="jobs")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep it
 
 
 class State:
@@ -441,6 +446,324 @@ def import_asterisk_cdr(
         err.print(f"... and {len(report.bad) - 50} more bad rows", highlight=False)
     if report.incomplete_last_line:
         err.print("the last line has no line end yet: it is read on the next run")
+
+
+@app.command()
+def worker(
+    queue: Annotated[
+        list[str] | None, typer.Option(help="queue to work (repeatable; default: all)")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="threads per queue")] = None,
+) -> None:
+    """Run analysis jobs in the foreground (CALLSCOPE_JOBS_BACKEND=redis for many machines)."""
+    import signal
+    import threading
+
+    from callscope.analysis.worker import JobWorker
+    from callscope.db.engine import make_engine, make_sessionmaker
+    from callscope.jobs.queue import QUEUES
+    from callscope.logs import configure
+
+    names = tuple(queue or QUEUES)
+    unknown = [q for q in names if q not in QUEUES]
+    if unknown:
+        fail(f"unknown queue {unknown[0]!r} (known: {', '.join(QUEUES)})")
+    settings = load_settings()
+    with session_scope(settings):
+        pass  # refuses an unmigrated database before any work starts
+    engine = make_engine(settings.effective_database_url)
+    try:
+        job_worker = JobWorker(make_sessionmaker(engine), settings, names, workers)
+    except ValueError as exc:
+        fail(str(exc))
+    configure(settings.log_level_number)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    job_worker.start()
+    err.print(f"worker {job_worker.worker} on {', '.join(names)} ({settings.jobs_backend})")
+    try:
+        stop.wait()
+    finally:
+        job_worker.stop()
+        engine.dispose()
+
+
+@jobs_app.callback()
+def jobs_list(
+    ctx: typer.Context,
+    state: Annotated[str | None, typer.Option(help="queued, running, done or failed")] = None,
+    account: AccountOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List jobs, newest first, with their state and the reason of failures."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sqlalchemy import func, select
+
+    from callscope.jobs.models import Job, JobState
+
+    if state is not None and state not in JobState.__members__:
+        fail(f"--state: expected one of {', '.join(JobState.__members__)}, got {state!r}")
+    settings = load_settings()
+    with session_scope(settings) as session:
+        account_id = _resolve_account(session, account)
+        stmt = select(Job).where(Job.account_id == account_id)
+        if state:
+            stmt = stmt.where(Job.state == state)
+        rows = list(session.scalars(stmt.order_by(Job.id.desc()).limit(limit)))
+        counts = dict(
+            session.execute(
+                select(Job.state, func.count())
+                .where(Job.account_id == account_id)
+                .group_by(Job.state)
+            ).all()
+        )
+    if as_json:
+        items = [
+            {
+                "id": j.id, "kind": j.kind, "queue": j.queue, "call_id": j.call_id,
+                "state": j.state, "attempts": j.attempts, "error": j.error,
+                "run_after": j.run_after.isoformat(), "worker": j.worker,
+            }
+            for j in rows
+        ]  # fmt: skip
+        print(json.dumps({"counts": counts, "jobs": items}))
+        return
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in JobState.__members__)
+    out.print(summary)
+    table = Table("id", "kind", "call", "state", "attempts", "error / worker")
+    for j in rows:
+        table.add_row(
+            str(j.id), j.kind, str(j.call_id or "-"), j.state, str(j.attempts),
+            j.error or j.worker or "",
+        )  # fmt: skip
+    out.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="job ids (default: all failed)")] = None,
+    account: AccountOption = None,
+) -> None:
+    """Run failed (or done) jobs again now."""
+    from callscope.jobs.models import Job, JobState
+    from callscope.jobs.service import requeue
+
+    settings = load_settings()
+    with session_scope(settings) as session:
+        account_id = _resolve_account(session, account)
+        where = Job.account_id == account_id
+        where = where & (Job.id.in_(ids) if ids else Job.state == JobState.failed.value)
+        count = requeue(session, where)
+    out.print(f"{count} jobs queued again")
+
+
+@app.command()
+def reanalyze(
+    call: Annotated[list[int] | None, typer.Option(help="a call id (repeatable)")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="calls started from this time (UTC)")
+    ] = None,
+    until: Annotated[datetime | None, typer.Option(help="calls started before this time")] = None,
+    account: AccountOption = None,
+    wait: Annotated[bool, typer.Option(help="show progress until the jobs finish")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Analyse calls again (after a model upgrade): by call ids or a time range."""
+    from datetime import UTC
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from sqlalchemy import func, select
+
+    from callscope.calls.models import Call, RecordingStatus
+    from callscope.jobs.models import Job, JobState
+    from callscope.jobs.service import requeue, schedule_calls
+
+    if not call and since is None and until is None:
+        fail("say which calls: --call ID, or --since/--until")
+    settings = load_settings()
+    with session_scope(settings) as session:
+        account_id = _resolve_account(session, account)
+        chosen = select(Call.id).where(
+            Call.account_id == account_id,
+            Call.recording_status == RecordingStatus.stored.value,
+        )
+        if call:
+            chosen = chosen.where(Call.id.in_(call))
+        if since is not None:
+            chosen = chosen.where(Call.started_at >= since.replace(tzinfo=since.tzinfo or UTC))
+        if until is not None:
+            chosen = chosen.where(Call.started_at < until.replace(tzinfo=until.tzinfo or UTC))
+        schedule_calls(session, chosen)
+        which = Job.call_id.in_(chosen) & (Job.kind == "analyze")
+        requeue(session, which & (Job.state.in_([JobState.done.value, JobState.failed.value])))
+        job_ids = list(session.scalars(select(Job.id).where(which)))
+    if as_json and not wait:
+        print(json.dumps({"jobs": len(job_ids)}))
+        return
+    if not wait:
+        out.print(f"{len(job_ids)} calls queued for analysis")
+        return
+    from callscope.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.effective_database_url)
+    maker = make_sessionmaker(engine)
+    try:
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err, disable=as_json or not err.is_terminal,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("analysing", total=len(job_ids))
+            while True:
+                with maker() as session:
+                    counts = dict(
+                        session.execute(
+                            select(Job.state, func.count())
+                            .where(Job.id.in_(job_ids))
+                            .group_by(Job.state)
+                        ).all()
+                    )
+                finished = counts.get("done", 0) + counts.get("failed", 0)
+                bar.update(task, completed=finished)
+                if finished >= len(job_ids):
+                    break
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "jobs": len(job_ids),
+                    "done": counts.get("done", 0),
+                    "failed": counts.get("failed", 0),
+                }
+            )
+        )
+    else:
+        out.print(f"{counts.get('done', 0)} analysed, {counts.get('failed', 0)} failed")
+
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+def _languages(value: str) -> list[str]:
+    langs = [x.strip().lower() for x in value.split(",") if x.strip()]
+    bad = [x for x in langs if not LANGUAGE.match(x)]
+    if not langs or bad:
+        fail(f"--languages: expected ISO 639-1 codes like en,de,ru, got {value!r}")
+    return langs
+
+
+@app.command()
+def analyze(
+    file: Annotated[Path, typer.Argument(help="a call recording (WAV, MP3, OGG, FLAC...)")],
+    language: Annotated[
+        str | None, typer.Option(help="the language spoken (ISO code); default: detected")
+    ] = None,
+    languages: Annotated[
+        str, typer.Option(help="languages to choose from when detecting")
+    ] = "en,de,ru",
+    phones: Annotated[bool, typer.Option(help="also redact phone numbers")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Transcribe and redact one recording, with no server or database."""
+    from callscope.speech.audio import AudioError
+    from callscope.speech.engine import SpeechConfigError
+    from callscope.speech.pipeline import analyze as run_analysis
+
+    if language is not None and not LANGUAGE.match(language):
+        fail(f"--language: expected an ISO 639-1 code like en, got {language!r}")
+    settings = load_settings()
+    try:
+        transcript, _ = run_analysis(
+            file, settings, language=language, languages=_languages(languages), phones=phones
+        )
+    except (AudioError, SpeechConfigError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps({"file": str(file), "transcript": transcript.to_dict()}))
+        return
+    out.print(
+        f"[bold]{file.name}[/]: {transcript.duration:.1f} s, {transcript.channels} channel(s), "
+        f"language {transcript.language or '-'} ({transcript.language_source}), "
+        f"model {transcript.model}, processed in {transcript.processing_seconds:.1f} s"
+        + (
+            f" ({1 / transcript.real_time_factor:.1f}x real time)"
+            if transcript.real_time_factor
+            else ""
+        ),
+        highlight=False,
+    )
+    if not transcript.turns:
+        out.print("(no speech)")
+    for turn in transcript.turns:
+        out.print(
+            f"[dim]{_clock(turn.start)}-{_clock(turn.end)}[/] [bold]{turn.speaker}[/]: {turn.text}",
+            highlight=False,
+        )
+    if transcript.redactions:
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(transcript.redactions.items()))
+        out.print(f"redacted: {counts}", highlight=False)
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{rest:02d}"
+
+
+@app.command()
+def redact(
+    source: Annotated[
+        Path | None, typer.Option("--in", help="file to read (default: stdin)")
+    ] = None,
+    target: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default: stdout)")
+    ] = None,
+    phones: Annotated[bool, typer.Option(help="also redact phone numbers")] = False,
+) -> None:
+    """Redact cards, codes, IBANs, account numbers and emails from text or JSON Lines.
+
+    Input whose first line is a JSON object is read as JSON Lines: each line's `text` field
+    is redacted and the other fields kept. Nothing is written unless every line is good.
+    """
+    from callscope import redaction
+
+    if source is not None and not source.is_file():
+        fail(f"{source}: no such file")
+    try:
+        raw = source.read_text(encoding="utf-8") if source else sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        fail(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})")
+    first = next((line for line in raw.splitlines() if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        lines = []
+        for number, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                fail(f"line {number}: not JSON ({exc.msg})")
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                fail(f"line {number}: expected an object with a string `text` field")
+            record["text"] = redaction.redact(record["text"], phones).text
+            lines.append(json.dumps(record, ensure_ascii=False))
+        result = "".join(line + "\n" for line in lines)
+    else:
+        result = redaction.redact(raw, phones).text
+    if target is None:
+        sys.stdout.write(result)
+        return
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(result, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        fail(f"{target}: cannot write ({exc.strerror})")
 
 
 def main() -> None:

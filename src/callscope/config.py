@@ -10,7 +10,7 @@ import logging
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +97,65 @@ class Settings(BaseSettings):
         default=6, ge=1, description="downloads tried (with growing pauses) before giving up"
     )
 
+    speech_model: str = Field(
+        default="base",
+        description="Whisper model for accounts that speak more than English: base (bundled), "
+        "a CTranslate2 model folder, or a name already in <data_dir>/models",
+    )
+    speech_model_en: str = Field(
+        default="tiny.en",
+        description="Whisper model for English-only accounts and --language en",
+    )
+    speech_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="auto takes CUDA when a GPU is visible"
+    )
+    speech_compute_type: str = Field(
+        default="default",
+        pattern=r"^(default|auto|int8|int8_float16|int8_float32|int8_bfloat16|int16|float16|bfloat16|float32)$",
+        description="CTranslate2 compute type; default: int8 on CPU, float16 on CUDA",
+    )
+    speech_beam_size: int = Field(default=1, ge=1, le=10, description="Whisper beam size")
+    speech_batch_size: int | None = Field(
+        default=None,
+        ge=0,
+        le=128,
+        description="batched inference chunk count; default: 16 on CUDA, off (0) on CPU",
+    )
+    speech_vad: bool = Field(default=True, description="skip silence with Silero VAD")
+    speech_cpu_threads: int = Field(
+        default=0, ge=0, le=256, description="CTranslate2 threads per model; 0: all cores"
+    )
+    speech_max_seconds: float = Field(
+        default=4 * 3600, gt=0, description="longest recording transcribed"
+    )
+    speech_channels: str = Field(
+        default="caller,agent",
+        pattern=r"^\s*(caller|agent)\s*,\s*(caller|agent)\s*$",
+        description="who is on the left and right channel of a dual-channel recording",
+    )
+
+    jobs_backend: Literal["embedded", "redis"] = Field(
+        default="embedded",
+        description="embedded: a SQLite queue in the data directory, worked by threads in "
+        "`callscope serve`; redis: a queue in CALLSCOPE_REDIS_URL worked by `callscope worker`",
+    )
+    jobs_in_server: bool | None = Field(
+        default=None,
+        description="run job workers inside `callscope serve` (default: yes when embedded)",
+    )
+    jobs_workers: int = Field(default=1, ge=1, le=64, description="worker threads per queue")
+    jobs_lease_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        description="a running job whose worker sent no heartbeat for this long is run again",
+    )
+    jobs_max_attempts: int = Field(
+        default=5, ge=1, description="runs of a job (with growing pauses) before it fails"
+    )
+    jobs_sweep_seconds: float = Field(
+        default=2.0, gt=0, description="how often due jobs are handed to the workers"
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -152,6 +211,12 @@ class Settings(BaseSettings):
         return self.recording_private_hosts
 
     @property
+    def run_jobs_in_server(self) -> bool:
+        if self.jobs_in_server is None:
+            return self.jobs_backend == "embedded"
+        return self.jobs_in_server
+
+    @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
 
@@ -179,6 +244,22 @@ class Settings(BaseSettings):
             "recording_timeout_seconds": self.recording_timeout_seconds,
             "recording_max_attempts": self.recording_max_attempts,
             "recording_private_hosts": self.fetch_private_hosts,
+            "speech_model": self.speech_model,
+            "speech_model_en": self.speech_model_en,
+            "speech_device": self.speech_device,
+            "speech_compute_type": self.speech_compute_type,
+            "speech_beam_size": self.speech_beam_size,
+            "speech_batch_size": self.speech_batch_size,
+            "speech_vad": self.speech_vad,
+            "speech_cpu_threads": self.speech_cpu_threads,
+            "speech_max_seconds": self.speech_max_seconds,
+            "speech_channels": self.speech_channels,
+            "jobs_backend": self.jobs_backend,
+            "jobs_in_server": self.run_jobs_in_server,
+            "jobs_workers": self.jobs_workers,
+            "jobs_lease_seconds": self.jobs_lease_seconds,
+            "jobs_max_attempts": self.jobs_max_attempts,
+            "jobs_sweep_seconds": self.jobs_sweep_seconds,
         }
 
 

@@ -1,9 +1,11 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
 from callscope.accounts.models import Account, ApiToken, Role, User
+from callscope.analysis.models import TranscriptRecord
 from callscope.calls.models import Call, CallEvent
 from callscope.categories.models import Category
 from callscope.db.base import Base
+from callscope.jobs.models import Job, JobState
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.sites.models import Site
 from callscope.tracking.models import PageView, VisitorSession
@@ -16,12 +18,15 @@ __all__ = [
     "CallEvent",
     "Category",
     "ExhaustionPolicy",
+    "Job",
+    "JobState",
     "PageView",
     "Pool",
     "Role",
     "Site",
     "Source",
     "TrackingNumber",
+    "TranscriptRecord",
     "User",
     "VisitorSession",
 ]

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callscope import __version__
 from callscope.accounts.endpoints import router as account_router
+from callscope.analysis.endpoints import router as transcript_router
 from callscope.api.limits import BodySizeLimit
 from callscope.api.problems import API_ERROR_RESPONSES, install_handlers, problem_response
 from callscope.calls.endpoints import router as calls_router
@@ -26,6 +27,7 @@ from callscope.categories.endpoints import router as categories_router
 from callscope.config import Settings, get_settings
 from callscope.db.engine import make_engine, make_sessionmaker
 from callscope.db.migrate import current_revision, head_revision
+from callscope.jobs.endpoints import router as jobs_router
 from callscope.numbers.endpoints import numbers_router, pools_router, sources_router
 from callscope.sites.endpoints import router as sites_router
 from callscope.tracking.endpoints import api as tracking_api
@@ -95,10 +97,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.call_worker.start()  # first sweep: events a crash left pending
+        job_worker = None
+        if settings.run_jobs_in_server:
+            from callscope.analysis.worker import JobWorker
+
+            job_worker = JobWorker(app.state.sessionmaker, settings)
+            job_worker.start()  # first dispatch: jobs a crash left queued or running
         try:
             yield
         finally:
             app.state.call_worker.stop()
+            if job_worker is not None:
+                job_worker.stop()
 
     app: FastAPI = FastAPIOffline(
         title="callscope",
@@ -141,6 +151,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         categories_router,
         tracking_api,
         calls_router,
+        transcript_router,
+        jobs_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, TenantMixin
+from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, JSONValue, TenantMixin
 
 
 class Role(StrEnum):
@@ -33,6 +33,10 @@ class Account(IdMixin, CreatedMixin, Base):
     twilio_auth_token: Mapped[str | None] = mapped_column(String(64), default=None)
     record_calls: Mapped[bool] = mapped_column(default=True)
     recording_disclosure: Mapped[str | None] = mapped_column(String(500), default=None)
+    # languages callers speak, ISO 639-1; ["en"] gets the English-only speech model
+    languages: Mapped[list[str]] = mapped_column(JSONValue, default=lambda: ["en"])
+    redact_audio: Mapped[bool] = mapped_column(default=False)  # silence card numbers in audio
+    redact_phones: Mapped[bool] = mapped_column(default=False)
 
 
 class User(IdMixin, CreatedMixin, TenantMixin, Base):

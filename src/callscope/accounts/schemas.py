@@ -12,6 +12,9 @@ from callscope.api.types import Currency, InputModel, Name, OutputModel, Timezon
 
 SalesCycleDays = Annotated[int, Field(strict=True, ge=1, le=730)]
 QualifiedSeconds = Annotated[int, Field(strict=True, ge=0, le=3600)]
+Languages = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]], Field(min_length=1, max_length=10)
+]
 
 
 class AccountCreate(InputModel):
@@ -41,6 +44,17 @@ class AccountUpdate(InputModel):
     recording_disclosure: Annotated[str, Field(max_length=500)] | None = Field(
         default=None, description='spoken before a recorded call, e.g. "This call is recorded."'
     )
+    languages: Languages | None = Field(
+        default=None,
+        description='languages callers speak (ISO 639-1); ["en"] gets the English-only speech '
+        "model, several are told apart per call",
+    )
+    redact_audio: bool | None = Field(
+        default=None, description="silence card numbers and codes in stored recordings"
+    )
+    redact_phones: bool | None = Field(
+        default=None, description="also redact phone numbers in transcripts"
+    )
     twilio_account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-fA-F]{32}$")] | None = None
     twilio_auth_token: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = Field(
         default=None, description="write-only: checks X-Twilio-Signature, fetches recordings"
@@ -54,6 +68,9 @@ class AccountUpdate(InputModel):
         "qualified_call_seconds",
         "qualified_requires_first_time",
         "record_calls",
+        "languages",
+        "redact_audio",
+        "redact_phones",
     )(refuse_null)
 
 
@@ -67,6 +84,9 @@ class AccountPublic(OutputModel):
     qualified_requires_first_time: bool
     record_calls: bool
     recording_disclosure: str | None
+    languages: list[str]
+    redact_audio: bool
+    redact_phones: bool
     twilio_account_sid: str | None
     twilio_configured: bool = Field(description="a Twilio auth token is set (it is never shown)")
     created_at: datetime

@@ -33,6 +33,7 @@ from callscope.calls.facts import Facts, merge, parse_phone, region_of
 from callscope.calls.models import Call, CallEvent, CallStatus, RecordingStatus
 from callscope.calls.providers import NORMALIZERS
 from callscope.db.base import utcnow
+from callscope.jobs.service import schedule_calls
 from callscope.numbers.models import TrackingNumber
 from callscope.tracking.attribution import candidates_many
 
@@ -171,14 +172,19 @@ def process_events(session: Session, event_ids: Sequence[int]) -> Result:
     for account, calls in built.items():
         updates = _history(session, accounts[account], callers[account], calls)
         inserts: list[dict[str, Any]] = []
+        recorded: dict[str, list[str]] = defaultdict(list)  # provider -> calls with a file
         for row, values in calls:
             if row is None:
                 inserts.append(INSERT_DEFAULTS | values)
+                if values.get("recording_path"):
+                    recorded[values["provider"]].append(values["provider_call_id"])
                 continue
             changed = {k: v for k, v in values.items() if getattr(row, k) != v}
             _keep_stored_recording(row, changed)
             if changed:
                 updates.append({"id": row.id, **changed})
+                if changed.get("recording_path"):
+                    recorded[row.provider].append(row.provider_call_id)
         if inserts:
             # Core executemany: the ORM's bulk path costs more than the insert itself.
             session.connection().execute(insert(cast(Table, Call.__table__)), inserts)
@@ -186,6 +192,16 @@ def process_events(session: Session, event_ids: Sequence[int]) -> Result:
         if updates:
             session.execute(update(Call), updates)
             result.updated += len(updates)
+        for provider, call_keys in recorded.items():
+            for part in _chunks(sorted(call_keys)):
+                schedule_calls(
+                    session,
+                    select(Call.id).where(
+                        Call.account_id == account,
+                        Call.provider == provider,
+                        Call.provider_call_id.in_(part),
+                    ),
+                )
 
     now = utcnow()
     session.execute(

@@ -29,6 +29,7 @@ from callscope.accounts.models import Account
 from callscope.calls.models import Call, RecordingStatus
 from callscope.config import Settings
 from callscope.db.base import utcnow
+from callscope.jobs.service import schedule_calls
 
 log = logging.getLogger("callscope.recordings")
 
@@ -128,6 +129,7 @@ def fetch_one(maker: sessionmaker[Session], settings: Settings, call_id: int) ->
     _record(
         maker,
         call_id,
+        analyze=True,
         recording_status=RecordingStatus.stored.value,
         recording_path=str(path),
         recording_bytes=size,
@@ -138,9 +140,13 @@ def fetch_one(maker: sessionmaker[Session], settings: Settings, call_id: int) ->
     return 1
 
 
-def _record(maker: sessionmaker[Session], call_id: int, **values: object) -> None:
+def _record(
+    maker: sessionmaker[Session], call_id: int, analyze: bool = False, **values: object
+) -> None:
     with maker() as session:
         session.execute(update(Call).where(Call.id == call_id).values(**values))
+        if analyze:  # the analysis job is created with the stored recording, never without
+            schedule_calls(session, [call_id])
         session.commit()
 
 

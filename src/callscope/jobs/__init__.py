@@ -1,0 +1,1 @@
+"""The durable job queue: a jobs table for state, Huey for delivery."""

@@ -1,0 +1,1 @@
+"""Offline speech: audio decoding, faster-whisper transcription, speaker turns."""
