@@ -39,7 +39,7 @@ app.add_typer(import_app, name="import")
 jobs_app = typer.Typer(invoke_without_command=True, help="Analysis jobs: list, retry.")
 app.add_typer(jobs_app, name="jobs")
 
-out = Console()
+out = Console(soft_wrap=True)  # transcripts and tables are not cut to 80 columns
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep it
 
 

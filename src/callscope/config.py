@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         le=128,
-        description="batched inference chunk count; default: 16 on CUDA, off (0) on CPU",
+        description="batched inference chunk count (0: sequential); default: 16 on CUDA, 8 on CPU",
     )
     speech_vad: bool = Field(default=True, description="skip silence with Silero VAD")
     speech_cpu_threads: int = Field(

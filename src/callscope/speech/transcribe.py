@@ -33,6 +33,9 @@ from callscope.speech.engine import ModelCache, ModelSpec, Runtime, resolve, run
 UNKNOWN = "unknown"
 SILENT_PEAK = 1e-3
 SEED = 20261201
+LOOPING = (
+    2.4  # gzip compression ratio of a segment above which Whisper is looping (its own threshold)
+)
 PAUSE = 1.0  # seconds of silence inside a segment that end a phrase
 
 
@@ -144,10 +147,11 @@ class Transcriber:
                     if w.word.strip()
                 ]
                 pieces += [(name, run) for run in split_at_pauses(words)]
-        if not live:
-            source = "none"
+        turns = merge_turns(pieces)
+        if not turns:  # silence or noise: no language to speak of
+            chosen, probability, source = None, None, "none"
         return Transcript(
-            language=chosen if live else p.language,
+            language=chosen,
             language_probability=probability,
             language_source=source,
             model=spec.name,
@@ -158,7 +162,7 @@ class Transcriber:
             processing_seconds=_r(time.perf_counter() - started),
             channels=len(audio.channels),
             truncated=audio.truncated,
-            turns=merge_turns(pieces),
+            turns=turns,
         )
 
     def _speakers(self, audio: Audio) -> list[str]:
@@ -184,8 +188,15 @@ class Transcriber:
             segments, info = pipeline.transcribe(
                 channel, batch_size=self.runtime.batch_size, **options
             )
-        else:
-            segments, info = model.transcribe(channel, **options)
+            batched = list(segments)
+            # The batched pipeline has no temperature fallback: a chunk that loops ("4 .4
+            # .4 .4 ..." on a dictated card number) comes back as it is. Such a chunk
+            # compresses far too well; the channel is then decoded again sequentially,
+            # whose fallback re-decodes exactly those windows.
+            if not any(seg.compression_ratio > LOOPING for seg in batched):
+                return batched, info
+            ctranslate2.set_random_seed(SEED)
+        segments, info = model.transcribe(channel, **options)
         return list(segments), info
 
     def _detect(
