@@ -64,7 +64,7 @@ class Analyzer:
                 session.rollback()
                 service.fail(session, job, self.worker, attempts, str(exc), False, 1)
                 log.warning("job %s failed: %s", job_id, exc)
-            except (OSError, OperationalError, MemoryError) as exc:
+            except Exception as exc:  # retried; an expected kind is not a crash to report
                 session.rollback()
                 state = service.fail(
                     session,
@@ -75,19 +75,16 @@ class Analyzer:
                     True,
                     self.settings.jobs_max_attempts,
                 )
-                log.warning("job %s attempt %s: %s; now %s", job_id, attempts, exc, state)
-            except Exception as exc:
-                session.rollback()
-                state = service.fail(
-                    session,
-                    job,
-                    self.worker,
+                expected = isinstance(exc, OSError | OperationalError | MemoryError)
+                log.log(
+                    logging.WARNING if expected else logging.ERROR,
+                    "job %s attempt %s: %s; now %s",
+                    job_id,
                     attempts,
-                    f"{type(exc).__name__}: {exc}",
-                    True,
-                    self.settings.jobs_max_attempts,
+                    exc,
+                    state,
+                    exc_info=not expected,
                 )
-                log.exception("job %s attempt %s crashed; now %s", job_id, attempts, state)
             finally:
                 self.heartbeats.remove(job_id)
 
