@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -445,7 +446,7 @@ def _after_words(
     runs: list[tuple[list[Part], int, int]],
     words: re.Pattern[str],
     kind: str,
-    accept: object,
+    accept: Callable[[str], bool],
 ) -> list[Span]:
     spans = []
     starts = [tokens[parts[0].first].start for parts, _, _ in runs]
@@ -458,8 +459,8 @@ def _after_words(
             digits = ""
             for k, part in enumerate(parts):
                 digits += part.digits
-                if accept(digits) and (  # type: ignore[operator]
-                    k + 1 == len(parts) or not accept(digits + parts[k + 1].digits)  # type: ignore[operator]
+                if accept(digits) and (
+                    k + 1 == len(parts) or not accept(digits + parts[k + 1].digits)
                 ):
                     spans.append(Span(start, tokens[part.last].end, kind))
                     break

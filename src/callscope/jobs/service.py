@@ -70,11 +70,7 @@ def schedule_calls(session: Session, calls: Any) -> None:
     session.execute(statement.on_conflict_do_nothing(index_elements=["kind", "call_id"]))
 
 
-def requeue(
-    session: Session,
-    where: Any,
-    reset_attempts: bool = True,
-) -> int:
+def requeue(session: Session, where: Any) -> int:
     """Put jobs matching `where` back in the queue now (retry, reanalyse); running ones stay."""
     values: dict[str, Any] = {
         "state": JobState.queued.value,
@@ -82,9 +78,8 @@ def requeue(
         "enqueued_at": None,
         "error": None,
         "finished_at": None,
+        "attempts": 0,
     }
-    if reset_attempts:
-        values["attempts"] = 0
     result = session.execute(
         update(Job).where(where, Job.state != JobState.running.value).values(**values)
     )

