@@ -255,3 +255,26 @@ def test_plain_output_shows_turns(models_dir: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "unknown:" in done.stdout
     assert "tiny.en" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--language", "english"], "--language: expected an ISO 639-1 code like en"),
+        (["--languages", "en,German"], "--languages: expected ISO 639-1 codes like en,de,ru"),
+        (["--languages", ","], "--languages: expected ISO 639-1 codes"),
+    ],
+)
+def test_bad_language_options_are_refused(
+    models_dir: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    audio = speechgen.mono("Hello there.", "en", tmp_path / "hello.wav")
+    done = analyze(models_dir, audio, *args)
+    assert done.returncode == 1
+    assert message in done.stderr, done.stderr
+
+
+def test_a_missing_file_is_refused(models_dir: Path, tmp_path: Path) -> None:
+    done = analyze(models_dir, tmp_path / "nope.wav")
+    assert done.returncode == 1
+    assert "no such file" in done.stderr
