@@ -89,7 +89,7 @@ def send_call(client: TestClient, app: FastAPI, tenant: Tenant, url: str, call_i
 
 def job_of(app: FastAPI, call_id: int) -> Job:
     with app.state.sessionmaker() as db:
-        job = db.scalar(select(Job).where(Job.call_id == call_id))
+        job = db.scalar(select(Job).where(Job.call_id == call_id, Job.kind == "analyze"))
         assert job is not None, "a stored recording must get an analysis job"
         return job
 
@@ -115,9 +115,18 @@ def test_a_stored_recording_becomes_a_redacted_transcript(
     job = job_of(app, call_id)
     assert wait_for(app.state.sessionmaker, [job.id], 120)
     listed = tenant.ok("get", f"/jobs?call_id={call_id}")["items"]
-    assert [(j["kind"], j["state"], j["attempts"], j["error"]) for j in listed] == [
-        ("analyze", "done", 1, None)
+    # the chain: the transcript's job queued the categorising job on the text queue
+    assert wait_for(app.state.sessionmaker, [j["id"] for j in listed], 60)
+    listed = tenant.ok("get", f"/jobs?call_id={call_id}")["items"]
+    assert sorted(
+        (j["kind"], j["queue"], j["state"], j["attempts"], j["error"]) for j in listed
+    ) == [
+        ("analyze", "speech", "done", 1, None),
+        ("insights", "text", "done", 1, None),
     ]
+    analysis = tenant.ok("get", f"/calls/{call_id}")["analysis"]
+    assert analysis["category"] in {c["key"] for c in tenant.ok("get", "/categories")["items"]}
+    assert "payment" in analysis["topics"]  # "what is the card number?"
     t = tenant.ok("get", f"/calls/{call_id}/transcript")
     assert t["model"] == "tiny.en"  # the account speaks English only (the default)
     assert t["channels"] == 2
@@ -322,11 +331,15 @@ def test_jobs_cli_lists_retries_and_reanalyses(
     try:
         jobs = [job_of(app, good).id, job_of(app, bad).id]
         assert wait_for(app.state.sessionmaker, jobs, 120)
+        with app.state.sessionmaker() as db:  # the good call's transcript is categorised next
+            chained = list(db.scalars(select(Job.id).where(Job.kind == "insights")))
+        assert len(chained) == 1
+        assert wait_for(app.state.sessionmaker, chained, 60)
 
         listed = cli(settings, "jobs", "--json")
         stdout, _ = listed.communicate(timeout=60)
         report = json.loads(stdout)
-        assert report["counts"] == {"done": 1, "failed": 1}
+        assert report["counts"] == {"done": 2, "failed": 1}
         assert {j["state"] for j in report["jobs"]} == {"done", "failed"}
 
         retried = cli(settings, "jobs", "retry")

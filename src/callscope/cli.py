@@ -683,8 +683,20 @@ def analyze(
         )
     except (AudioError, SpeechConfigError) as exc:
         fail(str(exc))
+    from callscope.intel.service import Intelligence
+    from callscope.intel.text import Document
+
+    document = Document.from_turns(
+        [{"speaker": t.speaker, "text": t.text} for t in transcript.turns], transcript.language
+    )
+    (result,) = Intelligence(settings).analyze([document], None)
+    analysis = _analysis_dict(result)
     if as_json:
-        print(json.dumps({"file": str(file), "transcript": transcript.to_dict()}))
+        print(
+            json.dumps(
+                {"file": str(file), "transcript": transcript.to_dict(), "analysis": analysis}
+            )
+        )
         return
     out.print(
         f"[bold]{file.name}[/]: {transcript.duration:.1f} s, {transcript.channels} channel(s), "
@@ -707,6 +719,38 @@ def analyze(
     if transcript.redactions:
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(transcript.redactions.items()))
         out.print(f"redacted: {counts}", highlight=False)
+    out.print(
+        f"category [bold]{analysis['category']}[/] ({analysis['confidence']:.2f}"
+        + (", needs review" if analysis["needs_review"] else "")
+        + f"), caller {analysis['sentiment']}, lead score {analysis['lead_score']}"
+        + (f", topics: {', '.join(analysis['topics'])}" if analysis["topics"] else ""),
+        highlight=False,
+    )
+
+
+def _analysis_dict(result: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    v, found = result.verdict, result.found
+    return {
+        "category": v.category,
+        "confidence": v.confidence,
+        "needs_review": v.needs_review,
+        "method": v.method,
+        "scores": v.scores,
+        "language": v.language,
+        "sentiment": v.sentiment,
+        "sentiment_confidence": v.sentiment_confidence,
+        "lead_score": found.lead_score,
+        "lead_factors": [asdict(f) for f in found.lead_factors],
+        "topics": found.topics,
+        "key_phrases": found.key_phrases,
+        "lost_reason": found.lost_reason,
+        "lost_phrase": found.lost_phrase,
+        "heard_from": found.heard_from,
+        "heard_phrase": found.heard_phrase,
+        "llm": result.llm,
+    }
 
 
 def _clock(seconds: float) -> str:
@@ -764,6 +808,112 @@ def redact(
     except OSError as exc:
         partial.unlink(missing_ok=True)
         fail(f"{target}: cannot write ({exc.strerror})")
+
+
+CLASSIFY_BATCH = 256
+
+
+@app.command()
+def classify(
+    source: Annotated[
+        Path | None, typer.Option("--in", help="JSON Lines to read (default: stdin)")
+    ] = None,
+    target: Annotated[
+        Path | None, typer.Option("--out", help="JSON Lines to write (default: stdout)")
+    ] = None,
+    account: Annotated[
+        int | None,
+        typer.Option(
+            help="use this account's custom categories and corrections (needs the database)"
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="processes (default: one per CPU core, at most 8)"),
+    ] = None,
+) -> None:
+    """Categorise transcripts: one JSON object a line in, one verdict a line out, same order.
+
+    A line is {"id", "lang"?, "turns": [{"speaker", "text"}]} or {"id", "lang"?, "text"}.
+    A line that cannot be read gets {"id", "line", "error"} and the run goes on.
+    """
+    import multiprocessing
+
+    from callscope.intel.lines import Batches, run_in_worker
+    from callscope.intel.service import Context, Intelligence
+
+    if source is not None and not source.is_file():
+        fail(f"{source}: no such file")
+    settings = load_settings()
+    intelligence = Intelligence(settings)
+    context: Context | None = None
+    if account is not None:
+        with session_scope(settings) as session:
+            context = intelligence.context(session, _resolve_account(session, account))
+    intelligence.classifier.model  # noqa: B018 - loaded before the workers fork
+    batches = Batches(intelligence, context)
+    count = workers or min(8, os.cpu_count() or 1)
+    partial = target.with_name(target.name + ".partial") if target is not None else None
+    try:
+        reader = source.open(encoding="utf-8") if source else sys.stdin
+        writer = partial.open("w", encoding="utf-8") if partial else sys.stdout
+    except OSError as exc:
+        fail(f"cannot open {exc.filename}: {exc.strerror}")
+
+    undecodable: list[str] = []
+
+    def read() -> Iterator[list[tuple[int, str]]]:
+        batch: list[tuple[int, str]] = []
+        number = 0
+        while True:
+            try:
+                line = reader.readline()
+            except UnicodeDecodeError as exc:  # stop reading; reported below
+                undecodable.append(f"line {number + 1}: the input is not UTF-8 ({exc.reason})")
+                break
+            if not line:
+                break
+            number += 1
+            if line.strip():
+                batch.append((number, line))
+            if len(batch) >= CLASSIFY_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    errors = lines = 0
+    pool = None
+    try:
+        if count > 1:
+            Batches.current = batches
+            pool = multiprocessing.get_context("fork").Pool(count)
+            results: Iterator[list[tuple[bool, str]]] = pool.imap(run_in_worker, read())
+        else:
+            results = map(batches.run, read())
+        for rows in results:
+            for is_error, row in rows:
+                errors += is_error
+                lines += 1
+                writer.write(row + "\n")
+        writer.flush()
+    except OSError as exc:
+        fail(f"cannot write: {exc.strerror}")
+    finally:
+        if pool is not None:
+            pool.terminate()
+        if source:
+            reader.close()
+        if partial:
+            writer.close()
+    if undecodable:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        fail(undecodable[0])
+    if partial is not None and target is not None:
+        partial.replace(target)
+    if errors:
+        err.print(f"{errors} line(s) had errors; {lines - errors} classified", highlight=False)
 
 
 def main() -> None:

@@ -156,6 +156,28 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="how often due jobs are handed to the workers"
     )
 
+    intel_review_below: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="a category with a lower confidence is flagged needs_review",
+    )
+    llm_url: str | None = Field(
+        default=None,
+        description="an OpenAI-compatible API base URL (e.g. http://localhost:11434/v1) used "
+        "to categorise calls; unset: the local model only",
+    )
+    llm_model: str = Field(default="gpt-4o-mini", max_length=200, description="the LLM's name")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="bearer key for CALLSCOPE_LLM_URL"
+    )
+    llm_mode: Literal["instead", "beside"] = Field(
+        default="instead",
+        description="instead: the LLM's answer is the call's category (the local model when it "
+        "fails); beside: the local model decides and the LLM's answer is stored next to it",
+    )
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -169,6 +191,15 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("public_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("llm_url")
+    @classmethod
+    def _llm_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("llm_url must start with http:// or https://")
         return value.rstrip("/")
 
     @field_validator("database_url")
@@ -260,6 +291,12 @@ class Settings(BaseSettings):
             "jobs_lease_seconds": self.jobs_lease_seconds,
             "jobs_max_attempts": self.jobs_max_attempts,
             "jobs_sweep_seconds": self.jobs_sweep_seconds,
+            "intel_review_below": self.intel_review_below,
+            "llm_url": make_url_masked(SecretStr(self.llm_url)) if self.llm_url else None,
+            "llm_model": self.llm_model,
+            "llm_api_key": None if self.llm_api_key is None else "********",
+            "llm_mode": self.llm_mode,
+            "llm_timeout_seconds": self.llm_timeout_seconds,
         }
 
 

@@ -5,6 +5,7 @@ from callscope.analysis.models import TranscriptRecord
 from callscope.calls.models import Call, CallEvent
 from callscope.categories.models import Category
 from callscope.db.base import Base
+from callscope.intel.models import CallInsight, CategoryCorrection
 from callscope.jobs.models import Job, JobState
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.sites.models import Site
@@ -16,7 +17,9 @@ __all__ = [
     "Base",
     "Call",
     "CallEvent",
+    "CallInsight",
     "Category",
+    "CategoryCorrection",
     "ExhaustionPolicy",
     "Job",
     "JobState",

@@ -27,6 +27,7 @@ from callscope.categories.endpoints import router as categories_router
 from callscope.config import Settings, get_settings
 from callscope.db.engine import make_engine, make_sessionmaker
 from callscope.db.migrate import current_revision, head_revision
+from callscope.intel.endpoints import router as analysis_router
 from callscope.jobs.endpoints import router as jobs_router
 from callscope.numbers.endpoints import numbers_router, pools_router, sources_router
 from callscope.sites.endpoints import router as sites_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         tracking_api,
         calls_router,
         transcript_router,
+        analysis_router,
         jobs_router,
     ):
         api.include_router(router)

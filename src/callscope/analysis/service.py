@@ -10,12 +10,10 @@ reason; a speech setting that points at nothing fails with the setting's name.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 from pathlib import Path
 
 from sqlalchemy import delete
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.accounts.models import Account
@@ -25,19 +23,16 @@ from callscope.config import Settings
 from callscope.jobs import service
 from callscope.jobs.models import Job
 from callscope.jobs.queue import Heartbeats
+from callscope.jobs.runner import JobRunner, Permanent
 from callscope.speech.audio import AudioError
 from callscope.speech.engine import SpeechConfigError
 from callscope.speech.pipeline import analyze, silence
 from callscope.speech.transcribe import Transcriber, Transcript
 
-log = logging.getLogger("callscope.analysis")
 
+class Analyzer(JobRunner):
+    permanent = (Permanent, AudioError, SpeechConfigError)
 
-class Permanent(Exception):
-    """A retry cannot help."""
-
-
-class Analyzer:
     def __init__(
         self,
         maker: sessionmaker[Session],
@@ -45,50 +40,10 @@ class Analyzer:
         heartbeats: Heartbeats,
         transcriber: Transcriber | None = None,
     ) -> None:
-        self.maker = maker
-        self.settings = settings
-        self.heartbeats = heartbeats
+        super().__init__(maker, settings, heartbeats)
         self.transcriber = transcriber or Transcriber(settings)
-        self.worker = heartbeats.worker
 
-    def run(self, job_id: int) -> None:
-        with self.maker() as session:
-            job = service.claim(session, job_id, self.worker)
-            if job is None:
-                return  # done, running elsewhere, or not due: a duplicate message
-            attempts = job.attempts
-            self.heartbeats.add(job_id)
-            try:
-                self._analyze(session, job, attempts)
-            except (Permanent, AudioError, SpeechConfigError) as exc:
-                session.rollback()
-                service.fail(session, job, self.worker, attempts, str(exc), False, 1)
-                log.warning("job %s failed: %s", job_id, exc)
-            except Exception as exc:  # retried; an expected kind is not a crash to report
-                session.rollback()
-                state = service.fail(
-                    session,
-                    job,
-                    self.worker,
-                    attempts,
-                    f"{type(exc).__name__}: {exc}",
-                    True,
-                    self.settings.jobs_max_attempts,
-                )
-                expected = isinstance(exc, OSError | OperationalError | MemoryError)
-                log.log(
-                    logging.WARNING if expected else logging.ERROR,
-                    "job %s attempt %s: %s; now %s",
-                    job_id,
-                    attempts,
-                    exc,
-                    state,
-                    exc_info=not expected,
-                )
-            finally:
-                self.heartbeats.remove(job_id)
-
-    def _analyze(self, session: Session, job: Job, attempts: int) -> None:
+    def work(self, session: Session, job: Job, attempts: int) -> None:
         call = session.get(Call, job.call_id) if job.call_id is not None else None
         if call is None:
             service.finish(session, job, self.worker, attempts)
@@ -114,11 +69,8 @@ class Analyzer:
             call.recording_bytes = new_path.stat().st_size
             audio_redacted = True
         store(session, call, transcript, audio_redacted)
-        if not service.finish(session, job, self.worker, attempts):
-            session.rollback()  # the job was taken from us (lease ran out): theirs counts
-            log.warning("job %s: no longer ours; result dropped", job.id)
-            return
-        session.commit()
+        service.schedule_insights(session, [call.id])  # the chain: categorise next
+        self.done(session, job, attempts)
 
 
 def store(session: Session, call: Call, transcript: Transcript, audio_redacted: bool) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.analysis.service import Analyzer
 from callscope.config import Settings
+from callscope.intel.service import InsightRunner
 from callscope.jobs import service
 from callscope.jobs.queue import QUEUES, Dispatcher, Heartbeats, Queues, QuietConsumer
 
@@ -30,8 +31,10 @@ class JobWorker:
         self.queues = Queues(settings, queues)
         self.worker = service.worker_id()
         self.heartbeats = Heartbeats(maker, self.worker, max(1.0, settings.jobs_lease_seconds / 4))
-        self.analyzer = Analyzer(maker, settings, self.heartbeats)
-        self.queues.handler = self.analyzer.run
+        self.queues.handlers = {
+            "speech": Analyzer(maker, settings, self.heartbeats).run,
+            "text": InsightRunner(maker, settings, self.heartbeats).run,
+        }
         self.dispatcher = Dispatcher(maker, self.queues)
         count = workers or settings.jobs_workers
         self.consumers = [

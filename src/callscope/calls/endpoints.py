@@ -24,6 +24,8 @@ from callscope.calls.schemas import (
     SessionRef,
     SourceRef,
 )
+from callscope.intel.models import CallInsight
+from callscope.intel.schemas import AnalysisPublic
 from callscope.numbers.models import Source
 from callscope.tracking.models import VisitorSession
 
@@ -31,7 +33,10 @@ router = APIRouter(prefix="/calls", tags=["calls"])
 
 
 def _public(
-    call: Call, sources: dict[int, Source], sessions: dict[int, VisitorSession]
+    call: Call,
+    sources: dict[int, Source],
+    sessions: dict[int, VisitorSession],
+    insights: dict[int, CallInsight],
 ) -> CallPublic:
     source = sources.get(call.source_id) if call.source_id else None
     visit = sessions.get(call.session_id) if call.session_id else None
@@ -57,6 +62,7 @@ def _public(
         session=session_ref,
         session_id=visit.public_id if visit else None,
         recording=recording,
+        analysis=AnalysisPublic.model_validate(insights[call.id]) if call.id in insights else None,
     )
     return CallPublic(**data)
 
@@ -64,7 +70,8 @@ def _public(
 def _many(repo: CallRepository, calls: list[Call]) -> list[CallPublic]:
     sources = repo.sources({c.source_id for c in calls if c.source_id})
     sessions = repo.sessions({c.session_id for c in calls if c.session_id})
-    return [_public(c, sources, sessions) for c in calls]
+    insights = repo.insights({c.id for c in calls})
+    return [_public(c, sources, sessions, insights) for c in calls]
 
 
 @router.get("", response_model=Page[CallPublic], summary="Calls, newest first, filtered")

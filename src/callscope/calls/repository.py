@@ -14,6 +14,7 @@ from callscope.api.problems import InvalidField
 from callscope.calls.models import Call
 from callscope.calls.schemas import CallQuery
 from callscope.db.repository import TenantRepository
+from callscope.intel.models import CallInsight
 from callscope.numbers.models import Source
 from callscope.phones import to_e164
 from callscope.tracking.models import VisitorSession
@@ -87,6 +88,16 @@ class CallRepository(TenantRepository[Call]):
             select(Source).where(Source.account_id == self.account_id, Source.id.in_(ids))
         )
         return {s.id: s for s in rows}
+
+    def insights(self, ids: set[int]) -> dict[int, CallInsight]:
+        if not ids:
+            return {}
+        rows = self.session.scalars(
+            select(CallInsight).where(
+                CallInsight.account_id == self.account_id, CallInsight.call_id.in_(ids)
+            )
+        )
+        return {r.call_id: r for r in rows}
 
     def sessions(self, ids: set[int]) -> dict[int, VisitorSession]:
         if not ids:

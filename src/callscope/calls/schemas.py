@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from callscope.api.pagination import ListQuery
 from callscope.api.types import InputModel, OutputModel
+from callscope.intel.schemas import AnalysisPublic
 
 Key = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 Text100 = Annotated[str, Field(max_length=100)]
@@ -135,6 +136,9 @@ class CallPublic(OutputModel):
     first_time_caller: bool | None
     qualified: bool
     recording: RecordingPublic | None
+    analysis: AnalysisPublic | None = Field(
+        default=None, description="category, sentiment, lead score and insights, once analysed"
+    )
 
 
 class JourneyStep(OutputModel):

@@ -41,7 +41,7 @@ from callscope.jobs import service
 
 log = logging.getLogger("callscope.jobs")
 
-QUEUES = ("speech",)
+QUEUES = ("speech", "text")  # transcription (GPU-friendly), then categories and insights
 TASK = "callscope.run_job"
 
 
@@ -62,22 +62,26 @@ Handler = Callable[[int], None]
 
 
 class Queues:
-    """The Huey instances, with the one task registered on each; `handler` runs a job id."""
+    """The Huey instances, with the one task registered on each; `handlers` run a job id."""
 
     def __init__(self, settings: Settings, queues: tuple[str, ...] = QUEUES) -> None:
         self.settings = settings
         self.hueys: dict[str, Huey] = {}
         self.tasks: dict[str, Any] = {}
-        self.handler: Handler | None = None
+        self.handlers: dict[str, Handler] = {}
         for queue in queues:
             huey = make_huey(settings, queue)
             self.hueys[queue] = huey
-            self.tasks[queue] = huey.task(name=TASK)(self._run)
+            self.tasks[queue] = huey.task(name=TASK)(self._runner(queue))
 
-    def _run(self, job_id: int) -> None:
-        if self.handler is None:
-            raise RuntimeError("a job reached a process that has no job handler")
-        self.handler(job_id)
+    def _runner(self, queue: str) -> Handler:
+        def run(job_id: int) -> None:
+            handler = self.handlers.get(queue)
+            if handler is None:
+                raise RuntimeError(f"a {queue} job reached a process with no {queue} handler")
+            handler(job_id)
+
+        return run
 
     def send(self, queue: str, job_id: int) -> None:
         self.tasks[queue](job_id)

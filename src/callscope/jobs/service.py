@@ -24,8 +24,9 @@ from callscope.calls.models import Call, RecordingStatus
 from callscope.db.base import utcnow
 from callscope.jobs.models import Job, JobState
 
-ANALYZE = "analyze"
-QUEUE_OF = {ANALYZE: "speech"}
+ANALYZE = "analyze"  # recording -> transcript
+INSIGHTS = "insights"  # transcript -> category, sentiment, lead score ...
+QUEUE_OF = {ANALYZE: "speech", INSIGHTS: "text"}
 ERROR_CHARS = 1000
 
 
@@ -48,13 +49,13 @@ def _insert(session: Session) -> Any:
     return sqlite.insert(table)
 
 
-def schedule_calls(session: Session, calls: Any) -> None:
-    """An analysis job for each call the select yields (call ids), unless it has one."""
+def schedule_calls(session: Session, calls: Any, kind: str = ANALYZE) -> None:
+    """A `kind` job for each call the select yields (call ids), unless it has one."""
     now = utcnow()
     source = select(
         Call.account_id,
-        literal(ANALYZE),
-        literal(QUEUE_OF[ANALYZE]),
+        literal(kind),
+        literal(QUEUE_OF[kind]),
         Call.id,
         literal(JobState.queued.value),
         literal(0),
@@ -68,6 +69,12 @@ def schedule_calls(session: Session, calls: Any) -> None:
     ]  # fmt: skip
     statement = _insert(session).from_select(columns, source)
     session.execute(statement.on_conflict_do_nothing(index_elements=["kind", "call_id"]))
+
+
+def schedule_insights(session: Session, call_ids: Sequence[int]) -> None:
+    """Categorise these calls (again): their transcripts are new."""
+    schedule_calls(session, call_ids, INSIGHTS)
+    requeue(session, and_(Job.kind == INSIGHTS, Job.call_id.in_(call_ids)))
 
 
 def requeue(session: Session, where: Any) -> int:
