@@ -240,7 +240,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip-chain", action="store_true")
     args = parser.parse_args()
-    result: dict[str, Any] = {"accuracy": accuracy(), "throughput": throughput(args.lines)}
+    result: dict[str, Any] = {"accuracy": accuracy()}
+    if args.lines:
+        result["throughput"] = throughput(args.lines)
     if not args.skip_chain:
         result["chain"] = chain()
     if args.json:
@@ -264,12 +266,13 @@ def main() -> None:
         labels, acc["all"]["confusion"]["rows_true_columns_predicted"], strict=True
     ):
         print(f"    {label[:16]:16} " + " ".join(f"{n:5d}" for n in row))
-    t = result["throughput"]
-    print(
-        f"classify: {t['lines']} transcripts in {t['classify_seconds']} s = "
-        f"{t['transcripts_per_second']}/s; I/O baseline {t['baseline_per_second']}/s; "
-        f"ratio {t['ratio_to_baseline']}x"
-    )
+    if "throughput" in result:
+        t = result["throughput"]
+        print(
+            f"classify: {t['lines']} transcripts in {t['classify_seconds']} s = "
+            f"{t['transcripts_per_second']}/s; I/O baseline {t['baseline_per_second']}/s; "
+            f"ratio {t['ratio_to_baseline']}x"
+        )
     if "chain" in result:
         c = result["chain"]
         print(
