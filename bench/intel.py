@@ -72,7 +72,16 @@ def accuracy() -> dict[str, Any]:
         heard = score_spans(
             [(e.heard_from, heard_from(d)[0]) for e, d in zip(examples, docs, strict=True)]
         )
+        notes = [
+            (json.loads(line).get("note") or "")
+            for line in (HELDOUT / f"heldout-{language}.jsonl").open(encoding="utf-8")
+            if line.strip()
+        ]
+        hard = [i for i, note in enumerate(notes) if note.lower().startswith("hard")]
+        hard_right = sum(pred[i] == truth[i] for i in hard)
         report[language] = {
+            "hard_cases": len(hard),
+            "hard_accuracy": round(hard_right / len(hard), 3) if hard else None,
             "calls": len(examples),
             "macro_f1": round(float(f1_score(truth, pred, average="macro")), 3),
             "accuracy": round(
@@ -258,6 +267,9 @@ def main() -> None:
             f"(right {r['accuracy_reviewed']} flagged, {r['accuracy_not_reviewed']} not)"
         )
         print("     recall " + ", ".join(f"{c} {v}" for c, v in r["recall"].items()))
+        print(
+            f"     hard cases (marked in the split's notes): {r['hard_cases']}, accuracy {r['hard_accuracy']}"
+        )
         print(f"     lost reason {r['lost_reason']}, heard from {r['heard_from']}")
     print(f"  all: macro-F1 {acc['all']['macro_f1']}")
     labels = acc["all"]["confusion"]["labels"]

@@ -420,6 +420,25 @@ def test_a_custom_category_with_examples_is_used_for_stored_calls(
     assert unknown.returncode == 1
 
 
+def test_the_self_reported_source_is_mapped_to_the_accounts_source(
+    app: FastAPI, client: TestClient, tenant: Tenant, settings: Settings
+) -> None:
+    van = tenant.source(name="Van wrap", channel="offline")
+    tenant.source(name="Spring flyer", channel="offline")
+    call = make_call(
+        app,
+        client,
+        tenant,
+        caller_turns("hi, I saw your van outside the school, do you fix dishwashers? how much?"),
+        "heard-1",
+    )
+    analyse(app, settings, [call])
+    analysis = tenant.ok("get", f"/calls/{call}/analysis")
+    assert (analysis["heard_from"], analysis["heard_source_id"]) == ("vehicle", van["id"])
+    assert "saw your van" in analysis["heard_phrase"]
+    assert "price" in analysis["topics"]
+
+
 # ---- the optional LLM ----------------------------------------------------------------------------
 
 

@@ -194,7 +194,7 @@ def test_an_unreadable_recording_fails_with_the_reason_and_can_be_retried(
 
 
 def test_a_transient_error_is_retried_after_a_pause(
-    app: FastAPI, client: TestClient, tenant: Tenant, worker: JobWorker, call_audio: bytes
+    app: FastAPI, client: TestClient, tenant: Tenant, job_settings: Settings, call_audio: bytes
 ) -> None:
     with recording_server() as media:
         media.files["/rec/5.wav"] = call_audio
@@ -204,6 +204,16 @@ def test_a_transient_error_is_retried_after_a_pause(
         held = path.read_bytes()
         path.unlink()  # e.g. a network share that is away for a moment
     job = job_of(app, call_id)
+    # The worker starts after the file is gone: started earlier, it could finish first.
+    worker = JobWorker(app.state.sessionmaker, job_settings)
+    worker.start()
+    try:
+        _retried_after_a_pause(app, tenant, job, path, held)
+    finally:
+        worker.stop()
+
+
+def _retried_after_a_pause(app: FastAPI, tenant: Tenant, job: Job, path: Path, held: bytes) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         current = tenant.ok("get", f"/jobs/{job.id}")

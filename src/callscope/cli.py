@@ -850,7 +850,7 @@ def classify(
     if account is not None:
         with session_scope(settings) as session:
             context = intelligence.context(session, _resolve_account(session, account))
-    intelligence.classifier.model  # noqa: B018 - loaded before the workers fork
+    intelligence.prepare(context)  # the model and the account's head, before the fork
     batches = Batches(intelligence, context)
     count = workers or min(8, os.cpu_count() or 1)
     partial = target.with_name(target.name + ".partial") if target is not None else None

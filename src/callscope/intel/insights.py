@@ -302,7 +302,7 @@ LOST_REASONS: dict[str, re.Pattern[str]] = {
 
 HEARD_FROM: dict[str, re.Pattern[str]] = {
     "vehicle": _rx(
-        r"\byour (?:van|truck|vans|trucks|vehicle|car)\b",
+        r"\b(?:saw |seen |spotted |noticed )?your (?:van|truck|vans|trucks|vehicle|car)\b",
         r"\bon (?:the|a|your) (?:van|truck)\b",
         r"\bihre[nm]? (?:wagen|transporter|auto|fahrzeug|bus)",
         r"\bauf (?:dem|ihrem) (?:wagen|transporter|auto)",

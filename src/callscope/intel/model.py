@@ -277,6 +277,9 @@ def shared_model(cache: Path | None = None) -> SharedModel:
                     with partial.open("wb") as handle:
                         pickle.dump(_shared, handle, protocol=pickle.HIGHEST_PROTOCOL)
                     partial.replace(path)
+                    for stale in path.parent.glob("intel-*.pkl"):  # earlier corpora's models
+                        if stale != path:
+                            stale.unlink(missing_ok=True)
                 except OSError as exc:
                     log.warning("cannot cache the model in %s: %s", path.parent, exc)
         return _shared

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -274,9 +275,12 @@ class Intelligence:
 def source_for(heard: str, sources: Sequence[tuple[int, str]]) -> int | None:
     """The account's source whose name says it is where the caller heard of the business."""
     hints = SOURCE_HINTS.get(heard, ())
+    if not hints:
+        return None
+    # a hint starts a word of the name: "van" is in "Van wrap", not in "Advantage"
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in hints) + ")")
     for source_id, name in sources:
-        lowered = name.lower()
-        if any(h in lowered for h in hints):
+        if pattern.search(name.lower()):
             return source_id
     return None
 
