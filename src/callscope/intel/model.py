@@ -43,21 +43,12 @@ import sklearn
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
 
+from callscope.categories.builtin import BUILTIN_CATEGORIES
 from callscope.intel.text import Document, content_words
 
 log = logging.getLogger("callscope.intel")
 
-CATEGORIES = (
-    "sale",
-    "appointment",
-    "quote",
-    "inquiry",
-    "customer_service",
-    "solicitation",
-    "spam",
-    "wrong_number",
-    "voicemail",
-)
+CATEGORIES = tuple(c.key for c in BUILTIN_CATEGORIES)  # the taxonomy's order
 SENTIMENTS = ("negative", "neutral", "positive")
 N_FEATURES = 2**18
 ACCOUNT_WEIGHT = 20.0
