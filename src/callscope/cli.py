@@ -690,7 +690,7 @@ def analyze(
         [{"speaker": t.speaker, "text": t.text} for t in transcript.turns], transcript.language
     )
     (result,) = Intelligence(settings).analyze([document], None)
-    analysis = _analysis_dict(result)
+    analysis = result.fields()
     if as_json:
         print(
             json.dumps(
@@ -726,31 +726,6 @@ def analyze(
         + (f", topics: {', '.join(analysis['topics'])}" if analysis["topics"] else ""),
         highlight=False,
     )
-
-
-def _analysis_dict(result: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    v, found = result.verdict, result.found
-    return {
-        "category": v.category,
-        "confidence": v.confidence,
-        "needs_review": v.needs_review,
-        "method": v.method,
-        "scores": v.scores,
-        "language": v.language,
-        "sentiment": v.sentiment,
-        "sentiment_confidence": v.sentiment_confidence,
-        "lead_score": found.lead_score,
-        "lead_factors": [asdict(f) for f in found.lead_factors],
-        "topics": found.topics,
-        "key_phrases": found.key_phrases,
-        "lost_reason": found.lost_reason,
-        "lost_phrase": found.lost_phrase,
-        "heard_from": found.heard_from,
-        "heard_phrase": found.heard_phrase,
-        "llm": result.llm,
-    }
 
 
 def _clock(seconds: float) -> str:

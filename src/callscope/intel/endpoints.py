@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import Field
-from sqlalchemy import select
 
 from callscope.accounts.auth import CurrentPrincipal
 from callscope.api.deps import IdPath, SessionDep
@@ -12,7 +11,6 @@ from callscope.api.problems import InvalidField, NotFound
 from callscope.api.types import InputModel
 from callscope.calls.repository import CallRepository
 from callscope.categories.repository import CategoryRepository
-from callscope.intel.models import CallInsight
 from callscope.intel.schemas import AnalysisPublic
 from callscope.intel.service import Intelligence, correct
 
@@ -31,22 +29,15 @@ def intelligence(request: Request) -> Intelligence:
     return result
 
 
-def _row(session: SessionDep, account_id: int, call_id: int) -> CallInsight | None:
-    return session.scalar(
-        select(CallInsight).where(
-            CallInsight.call_id == call_id, CallInsight.account_id == account_id
-        )
-    )
-
-
 @router.get(
     "/{call_id}/analysis",
     response_model=AnalysisPublic,
     summary="The call's category, sentiment, lead score and insights",
 )
 def get_analysis(call_id: IdPath, session: SessionDep, who: CurrentPrincipal) -> AnalysisPublic:
-    CallRepository(session, who.account_id).require(call_id)
-    row = _row(session, who.account_id, call_id)
+    repo = CallRepository(session, who.account_id)
+    repo.require(call_id)
+    row = repo.insights({call_id}).get(call_id)
     if row is None:
         raise NotFound("analysis")
     return AnalysisPublic.model_validate(row)

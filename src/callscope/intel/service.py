@@ -104,6 +104,29 @@ class Result:
     heard_source_id: int | None
     llm: dict[str, Any] | None
 
+    def fields(self) -> dict[str, Any]:
+        """The analysis as stored and printed (`callscope analyze --json`)."""
+        v, found = self.verdict, self.found
+        return {
+            "category": v.category,
+            "confidence": v.confidence,
+            "needs_review": v.needs_review,
+            "method": v.method,
+            "scores": v.scores,
+            "language": v.language,
+            "sentiment": v.sentiment,
+            "sentiment_confidence": v.sentiment_confidence,
+            "lead_score": found.lead_score,
+            "lead_factors": [asdict(f) for f in found.lead_factors],
+            "topics": found.topics,
+            "key_phrases": found.key_phrases,
+            "lost_reason": found.lost_reason,
+            "lost_phrase": (found.lost_phrase or "")[:200] or None,
+            "heard_from": found.heard_from,
+            "heard_phrase": (found.heard_phrase or "")[:200] or None,
+            "llm": self.llm,
+        }
+
 
 class Intelligence:
     """The classifier, the LLM client when configured, and per-account memories."""
@@ -291,29 +314,12 @@ def document_of(record: TranscriptRecord) -> Document:
 
 def store(session: Session, call: Call, result: Result, version: str) -> CallInsight:
     session.execute(delete(CallInsight).where(CallInsight.call_id == call.id))
-    verdict, found = result.verdict, result.found
     row = CallInsight(
         account_id=call.account_id,
         call_id=call.id,
-        category=verdict.category,
-        confidence=verdict.confidence,
-        needs_review=verdict.needs_review,
-        method=verdict.method,
-        scores=verdict.scores,
-        language=verdict.language,
-        sentiment=verdict.sentiment,
-        sentiment_confidence=verdict.sentiment_confidence,
-        lead_score=found.lead_score,
-        lead_factors=[asdict(f) for f in found.lead_factors],
-        topics=found.topics,
-        key_phrases=found.key_phrases,
-        lost_reason=found.lost_reason,
-        lost_phrase=(found.lost_phrase or "")[:200] or None,
-        heard_from=found.heard_from,
-        heard_phrase=(found.heard_phrase or "")[:200] or None,
         heard_source_id=result.heard_source_id,
         model_version=version[:300],
-        llm=result.llm,
+        **result.fields(),
     )
     session.add(row)
     return row
