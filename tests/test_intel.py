@@ -598,3 +598,20 @@ def test_analyze_json_includes_the_category_and_insights(tmp_path: Path) -> None
     assert analysis["lead_factors"][0]["factor"] == f"category {analysis['category']}"
     assert analysis["language"] == result["transcript"]["language"] == "en"
     assert analysis["sentiment"] in {"positive", "neutral", "negative"}
+
+
+def test_bad_llm_settings_are_refused(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    for bad in (
+        {"llm_url": "ftp://llm.local/v1"},
+        {"llm_mode": "sometimes"},
+        {"llm_timeout_seconds": 0},
+    ):
+        with pytest.raises(ValidationError):
+            Settings(data_dir=tmp_path, **bad)
+    masked = Settings(
+        data_dir=tmp_path, llm_url="https://u:pw@llm.local/v1", llm_api_key="sk-x"
+    ).masked()
+    assert "pw" not in str(masked)
+    assert "sk-x" not in str(masked)
