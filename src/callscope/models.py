@@ -1,8 +1,8 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
-from callscope.accounts.models import Account, ApiToken, Role, User
+from callscope.accounts.models import Account, ApiToken, Role, User, WebSession
 from callscope.analysis.models import TranscriptRecord
-from callscope.calls.models import Call, CallEvent
+from callscope.calls.models import Call, CallEvent, CallNote
 from callscope.categories.models import Category
 from callscope.db.base import Base
 from callscope.intel.models import CallInsight, CategoryCorrection
@@ -18,6 +18,7 @@ __all__ = [
     "Call",
     "CallEvent",
     "CallInsight",
+    "CallNote",
     "Category",
     "CategoryCorrection",
     "ExhaustionPolicy",
@@ -32,4 +33,5 @@ __all__ = [
     "TranscriptRecord",
     "User",
     "VisitorSession",
+    "WebSession",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,11 +26,16 @@ from callscope.calls.hooks import router as hooks_router
 from callscope.calls.worker import CallWorker
 from callscope.categories.endpoints import router as categories_router
 from callscope.config import Settings, get_settings
+from callscope.dashboard import errors as page_errors
+from callscope.dashboard.auth import login_limiters
+from callscope.dashboard.pages import router as dashboard_router
+from callscope.dashboard.templating import STATIC_DIR
 from callscope.db.engine import make_engine, make_sessionmaker
 from callscope.db.migrate import current_revision, head_revision
 from callscope.intel.endpoints import router as analysis_router
 from callscope.jobs.endpoints import router as jobs_router
 from callscope.numbers.endpoints import numbers_router, pools_router, sources_router
+from callscope.reports.endpoints import router as reports_router
 from callscope.sites.endpoints import router as sites_router
 from callscope.tracking.endpoints import api as tracking_api
 from callscope.tracking.endpoints import public as tracking_public
@@ -137,7 +143,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.site_limiter = RateLimiter(settings.tracking_rate_per_site)
     app.state.call_worker = CallWorker(app.state.sessionmaker, settings)
 
-    install_handlers(app)
+    app.state.login_limiters = login_limiters()
+
+    install_handlers(app, pages=page_errors)
+    page_errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     app.add_middleware(RequestLog)
@@ -155,11 +164,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         transcript_router,
         analysis_router,
         jobs_router,
+        reports_router,
     ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(tracking_public)
     app.include_router(hooks_router)
+    app.include_router(dashboard_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/livez", tags=["operations"], summary="The process answers (no database)")
     def livez() -> dict[str, str]:

@@ -1,10 +1,14 @@
-"""Bearer-token authentication for `/api/v1`.
+"""Authentication for `/api/v1`: a bearer token, or the dashboard's session cookie.
 
 Every failure (no header, wrong scheme, unknown token, revoked token) gets the same 401, so
 a caller learns nothing about which tokens exist. `last_used_at` is written at most once a
 minute per token, so reads do not turn into a write per request, and in a transaction of
 its own, so a read request never holds the write lock; losing that write to contention
 costs nothing but a late timestamp.
+
+The dashboard's pages call the same API with their session cookie (websessions.py). A
+cookie is sent by the browser on its own, so a cookie-authenticated write must also carry
+the session's CSRF token in `X-CSRF-Token`, and the user's role must allow it.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from callscope.accounts.models import ApiToken
+from callscope.accounts import websessions
+from callscope.accounts.models import ApiToken, Role
 from callscope.accounts.repository import TokenRepository
 from callscope.accounts.security import TOKEN_PREFIX, hash_token
-from callscope.api.problems import Unauthorized
+from callscope.api.deps import READ_METHODS
+from callscope.api.problems import Problem, Unauthorized
 from callscope.db.base import utcnow
 
 log = logging.getLogger("callscope.auth")
@@ -36,13 +42,22 @@ _bearer = HTTPBearer(auto_error=False, description="an API token: `callscope tok
 @dataclass(frozen=True)
 class Principal:
     account_id: int
-    token_id: int
+    token_id: int | None = None  # an API token's id, None for a dashboard login
+    user_id: int | None = None
+    role: Role = Role.admin
+
+
+class Forbidden(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(403, "forbidden", detail)
 
 
 def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    if credentials is None and websessions.SESSION_COOKIE in request.cookies:
+        return _cookie_principal(request)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized
     token = credentials.credentials
@@ -57,7 +72,21 @@ def current_principal(
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         _touch(request, row.id, now)
-    return Principal(account_id=row.account_id, token_id=row.id)
+    return Principal(account_id=row.account_id, token_id=row.id, user_id=row.user_id)
+
+
+def _cookie_principal(request: Request) -> Principal:
+    with request.app.state.reader() as session:
+        found = websessions.resolve(session, request.cookies.get(websessions.SESSION_COOKIE))
+    if found is None:
+        raise Unauthorized
+    login, _ = found
+    if request.method not in READ_METHODS:
+        if not websessions.csrf_matches(login.csrf_token, request.headers.get("x-csrf-token")):
+            raise Forbidden("a cookie-authenticated write needs the X-CSRF-Token header")
+        if not websessions.may_write(login.role, request.url.path):
+            raise Forbidden(f"the {login.role.value} role cannot change this")
+    return Principal(account_id=login.account_id, user_id=login.user_id, role=login.role)
 
 
 def _touch(request: Request, token_id: int, when: datetime) -> None:

@@ -62,3 +62,20 @@ class ApiToken(IdMixin, CreatedMixin, TenantMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebSession(IdMixin, CreatedMixin, TenantMixin, Base):
+    """A dashboard login. The cookie holds a random token; only its SHA-256 is stored.
+
+    `csrf_token` is the synchronizer token every form and cookie-authenticated API write
+    must echo. A session ends at `expires_at` (absolute) or after `IDLE` without a request.
+    """
+
+    __tablename__ = "web_sessions"
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str | None] = mapped_column(String(300), default=None)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,6 +37,12 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+class PageErrors(Protocol):
+    def is_page(self, request: Request) -> bool: ...
+
+    def error_page(self, request: Request, status: int, detail: str) -> Response: ...
 
 
 class FieldProblem(BaseModel):
@@ -175,9 +181,18 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, str, list
     return 422, "validation-error", f"invalid input at {fields}", errors
 
 
-def install_handlers(app: FastAPI) -> None:
+def install_handlers(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """`pages`, when given, answers errors of requests it calls pages (the dashboard's HTML)."""
+
+    def page(request: Request, status: int, detail: str) -> Response | None:
+        if pages is None or not pages.is_page(request):
+            return None
+        return pages.error_page(request, status, detail)
+
     @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+    async def _problem(request: Request, exc: Problem) -> Response:
+        if (html := page(request, exc.status, exc.detail)) is not None:
+            return html
         return problem_response(
             exc.status,
             exc.slug,
@@ -188,14 +203,18 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         status, slug, detail, errors = _validation_errors(exc)
+        if (html := page(request, status, detail)) is not None:
+            return html
         return problem_response(status, slug, detail, errors=errors, instance=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        if (html := page(request, exc.status_code, detail)) is not None:
+            return html
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(
             exc.status_code, slug, detail, headers=headers, instance=request.url.path

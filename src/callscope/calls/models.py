@@ -111,3 +111,19 @@ class Call(IdMixin, CreatedMixin, TenantMixin, Base):
     recording_attempts: Mapped[int] = mapped_column(default=0)
     recording_retry_at: Mapped[datetime | None] = mapped_column(default=None)
     recording_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    # People's annotations from the call log: short labels.
+    tags: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+
+
+class CallNote(IdMixin, CreatedMixin, TenantMixin, Base):
+    """A note someone wrote on a call in the call log."""
+
+    __tablename__ = "call_notes"
+
+    call_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("calls.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    text: Mapped[str] = mapped_column(String(2000))

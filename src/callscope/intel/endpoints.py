@@ -60,7 +60,7 @@ def patch_analysis(
     call = CallRepository(session, who.account_id).require(call_id)
     if CategoryRepository(session, who.account_id).by_key(body.category) is None:
         raise InvalidField(("body", "category"), f"the account has no category {body.category!r}")
-    row = correct(session, brain, call, body.category, who.token_id)
+    row = correct(session, brain, call, body.category, who.token_id, who.user_id)
     session.commit()
     session.refresh(row)
     return AnalysisPublic.model_validate(row)

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callscope.accounts.models import ApiToken
 from callscope.analysis.models import TranscriptRecord
 from callscope.calls.models import Call
 from callscope.categories.models import Category
@@ -403,15 +402,16 @@ def correct(
     call: Call,
     category: str,
     token_id: int | None,
+    user_id: int | None,
 ) -> CallInsight:
-    """Store a person's category for a call and apply it; the caller validated the key."""
+    """Store a person's category for a call and apply it; the caller validated the key.
+
+    `token_id` is the API token that made the change (None from the dashboard), `user_id`
+    the person (the token's owner, or who is logged in).
+    """
     record = session.scalar(select(TranscriptRecord).where(TranscriptRecord.call_id == call.id))
     row = session.scalar(select(CallInsight).where(CallInsight.call_id == call.id))
     turns = [{"speaker": t["speaker"], "text": t["text"]} for t in (record.turns if record else [])]
-    user_id = None
-    if token_id is not None:
-        token = session.get(ApiToken, token_id)
-        user_id = token.user_id if token is not None else None
     correction = CategoryCorrection(
         account_id=call.account_id,
         call_id=call.id,

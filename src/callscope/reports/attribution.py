@@ -1,0 +1,226 @@
+"""Multi-touch attribution of qualified calls to sources, six models side by side.
+
+A qualified call's journey is the visitor sessions of its caller within the account's sales
+cycle before the call: the sessions of the visitor behind the call's own session, and of
+every visitor behind this caller's earlier calls in the cycle (one person, several devices
+or cookies). A call that came without a session (a static number: flyer, listing) adds its
+own source as the last touch; a call with no journey at all credits its own source in full.
+
+Each call hands out exactly 1 credit over its touches (ordered by time, at most the last
+`MAX_TOUCHES`); credits are summed per touch source. Models, for touches 1..n at times t_i
+and the call at time T:
+- first_touch: touch 1 gets 1.   last_touch: touch n gets 1.
+- last_non_direct: the last touch whose channel is not `direct` gets 1 (touch n if all are).
+- linear: 1/n each.
+- time_decay: weight 2^(-(T - t_i) / half-life), half-life 7 days, normalised to sum to 1.
+- position_based (U-shaped 40/20/40): 1 touch: 1; 2 touches: 0.5 each; else 0.4 to the
+  first, 0.4 to the last and 0.2 split evenly over the ones between.
+
+Few queries: the qualified calls (one pass over the period), then their callers' calls with
+sessions and those visitors' sessions, looked up through the caller and visitor indexes in
+chunks of `CHUNK`, and the source names; the folding is in Python, linear in the touches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
+
+from callscope.accounts.models import Account
+from callscope.calls.models import Call
+from callscope.numbers.models import Source
+from callscope.reports.facts import NONE, source_names
+from callscope.reports.filters import ReportFilter, conditions
+from callscope.reports.schemas import AttributionReport, AttributionRow, FilterEcho
+from callscope.tracking.models import VisitorSession
+
+HALF_LIFE_DAYS = 7.0
+MAX_TOUCHES = 100
+CHUNK = 2000  # ids per IN list: well under SQLite's 32766 bound parameters
+MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
+
+
+@dataclass(frozen=True)
+class Touch:
+    at: datetime
+    source_id: int | None
+    channel: str | None
+    key: int  # a session id; 0 for the call's own (sessionless) touch
+
+
+def credits(touches: Sequence[Touch], call_at: datetime) -> dict[str, list[float]]:
+    """Per model, the credit of each touch (each list sums to 1)."""
+    n = len(touches)
+
+    def one_at(i: int) -> list[float]:
+        return [1.0 if j == i else 0.0 for j in range(n)]
+
+    non_direct = [i for i, t in enumerate(touches) if t.channel != "direct"]
+    half_life = timedelta(days=HALF_LIFE_DAYS).total_seconds()
+    decay = [0.5 ** (max((call_at - t.at).total_seconds(), 0.0) / half_life) for t in touches]
+    if n == 1:
+        position = [1.0]
+    elif n == 2:
+        position = [0.5, 0.5]
+    else:
+        position = [0.4] + [0.2 / (n - 2)] * (n - 2) + [0.4]
+    return {
+        "first_touch": one_at(0),
+        "last_touch": one_at(n - 1),
+        "last_non_direct": one_at(non_direct[-1] if non_direct else n - 1),
+        "linear": [1.0 / n] * n,
+        "time_decay": [w / sum(decay) for w in decay],
+        "position_based": position,
+    }
+
+
+def _qualified_calls(session: Session, f: ReportFilter) -> Sequence[Any]:
+    own = aliased(VisitorSession)
+    return session.execute(
+        select(
+            Call.id,
+            Call.started_at,
+            Call.caller,
+            Call.source_id,
+            Call.session_id,
+            Source.channel.label("source_channel"),
+            own.visitor_id,
+            own.started_at.label("session_at"),
+            own.source_id.label("session_source_id"),
+            own.channel.label("session_channel"),
+        )
+        .outerjoin(Source, and_(Source.id == Call.source_id, Source.account_id == f.account_id))
+        .outerjoin(own, and_(own.id == Call.session_id, own.account_id == f.account_id))
+        .where(*conditions(f), Call.qualified.is_(True))
+        .order_by(Call.started_at, Call.id)
+    ).all()
+
+
+def _chunks(values: set[str]) -> Iterator[list[str]]:
+    ordered = sorted(values)
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
+
+
+def _journeys(
+    session: Session, f: ReportFilter, calls: Sequence[Any], since: datetime
+) -> tuple[dict[str, list[tuple[datetime, str]]], dict[str, list[Touch]]]:
+    """(caller -> [(call time, visitor id)], visitor id -> sessions as touches) in the window.
+
+    Looked up by caller and by visitor id through their indexes, in chunks, rather than by
+    scanning the window's calls again: the qualified calls are usually a small part of them.
+    """
+    links: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for callers in _chunks({c.caller for c in calls if c.caller}):
+        for caller, at, visitor in session.execute(
+            select(Call.caller, Call.started_at, VisitorSession.visitor_id)
+            .join(
+                VisitorSession,
+                and_(
+                    VisitorSession.id == Call.session_id,
+                    VisitorSession.account_id == f.account_id,
+                ),
+            )
+            .where(
+                Call.account_id == f.account_id,
+                Call.caller.in_(callers),
+                Call.started_at >= since,
+                Call.started_at < f.period.end,
+            )
+        ):
+            if caller:
+                links[caller].append((at, visitor))
+    visitors = {c.visitor_id for c in calls if c.visitor_id}
+    visitors |= {v for pairs in links.values() for _, v in pairs}
+    by_visitor: dict[str, list[Touch]] = defaultdict(list)
+    for chunk in _chunks(visitors):
+        for sid, visitor, at, source_id, channel in session.execute(
+            select(
+                VisitorSession.id,
+                VisitorSession.visitor_id,
+                VisitorSession.started_at,
+                VisitorSession.source_id,
+                VisitorSession.channel,
+            ).where(
+                # "+ 0": without statistics SQLite would walk the account's whole index
+                # rather than look the visitors up through theirs; PostgreSQL is unaffected.
+                VisitorSession.account_id + 0 == f.account_id,
+                VisitorSession.visitor_id.in_(chunk),
+                VisitorSession.started_at >= since,
+                VisitorSession.started_at < f.period.end,
+            )
+        ):
+            by_visitor[visitor].append(Touch(at, source_id, channel, sid))
+    return links, by_visitor
+
+
+def _touches(
+    call: Any,
+    cycle: timedelta,
+    links: dict[str, list[tuple[datetime, str]]],
+    by_visitor: dict[str, list[Touch]],
+) -> list[Touch]:
+    since = call.started_at - cycle
+    visitors = {call.visitor_id} if call.visitor_id else set()
+    for at, visitor in links.get(call.caller, []) if call.caller else []:
+        if since <= at <= call.started_at:
+            visitors.add(visitor)
+    found = {
+        t.key: t
+        for v in visitors
+        for t in by_visitor.get(v, [])
+        if since <= t.at <= call.started_at
+    }
+    if call.session_id and call.session_id not in found:  # its own session always counts
+        found[call.session_id] = Touch(
+            call.session_at, call.session_source_id, call.session_channel, call.session_id
+        )
+    touches = sorted(found.values(), key=lambda t: (t.at, t.key))
+    if not call.session_id:
+        channel = str(call.source_channel) if call.source_channel else None
+        touches.append(Touch(call.started_at, call.source_id, channel, 0))
+    return touches[-MAX_TOUCHES:]
+
+
+def attribution(session: Session, f: ReportFilter) -> AttributionReport:
+    account = session.get(Account, f.account_id)
+    cycle = timedelta(days=account.sales_cycle_days if account else 30)
+    calls = _qualified_calls(session, f)
+    links, by_visitor = _journeys(session, f, calls, f.period.start - cycle)
+    journeys = [(call, _touches(call, cycle, links, by_visitor)) for call in calls]
+    ids = {t.source_id for _, touches in journeys for t in touches if t.source_id}
+    names = source_names(session, f.account_id, ids)
+    totals: dict[int | None, dict[str, float]] = defaultdict(lambda: dict.fromkeys(MODELS, 0.0))
+    for call, touches in journeys:
+        if len(touches) == 1:  # the common case: every model gives the one touch everything
+            row = totals[touches[0].source_id if touches[0].source_id in names else None]
+            for model in MODELS:
+                row[model] += 1.0
+            continue
+        for model, shares in credits(touches, call.started_at).items():
+            for touch, share in zip(touches, shares, strict=True):
+                totals[touch.source_id if touch.source_id in names else None][model] += share
+    rows = [
+        AttributionRow(
+            source_id=source_id,
+            source=names[source_id].name if source_id is not None else NONE,
+            channel=str(names[source_id].channel) if source_id is not None else None,
+            **{m: round(v, 4) for m, v in values.items()},
+        )
+        for source_id, values in totals.items()
+    ]
+    rows.sort(key=lambda r: (-r.linear, r.source))
+    return AttributionReport(
+        filter=FilterEcho.model_validate(f.echo()),
+        qualified_calls=len(calls),
+        sales_cycle_days=cycle.days,
+        half_life_days=HALF_LIFE_DAYS,
+        models=list(MODELS),
+        rows=rows,
+    )

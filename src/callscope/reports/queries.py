@@ -1,0 +1,272 @@
+"""The reports, each a function (session, filter) -> pydantic model, aggregated in SQL.
+
+Every query groups in the database and returns a bounded number of rows (days, hours,
+sources, categories), whatever the number of calls; Python only folds those rows into the
+answer. Local dates and hours come from `localtime.LocalClock`, exact in the account's zone.
+Attribution and topics live in their own modules and are re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, null, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Subquery
+
+from callscope.calls.models import Call
+from callscope.numbers.models import Source
+from callscope.reports.attribution import attribution
+from callscope.reports.facts import (
+    NONE,
+    call_facts,
+    lead_keys,
+    measures,
+    rate,
+    source_names,
+)
+from callscope.reports.filters import Period, ReportFilter
+from callscope.reports.localtime import LocalClock, day_from_number, day_number, hour, weekday
+from callscope.reports.schemas import (
+    CategoryCount,
+    Change,
+    DayRow,
+    FilterEcho,
+    GroupBy,
+    Kpis,
+    Overview,
+    PerformanceRow,
+    RegionRow,
+    SourceRow,
+    SourcesReport,
+    WhenReport,
+    WhereReport,
+)
+from callscope.reports.topics import topics
+from callscope.tracking.models import VisitorSession
+
+__all__ = ["attribution", "overview", "sources", "topics", "when", "where"]
+
+KPI_FIELDS = tuple(Kpis.model_fields)
+COUNTS = ("calls", "answered", "qualified", "leads", "first_time", "repeat")
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def echo(f: ReportFilter) -> FilterEcho:
+    return FilterEcho.model_validate(f.echo())
+
+
+def _kpis(row: Any) -> Kpis:
+    return Kpis(**{name: int(getattr(row, name) or 0) for name in KPI_FIELDS})
+
+
+def _local_seconds(f: ReportFilter, period: Period) -> ColumnElement[int]:
+    clock = LocalClock.covering(f.zone, period.start, period.end)
+    return clock.seconds(Call.started_at).label("local_seconds")
+
+
+def _change(now: int, before: int) -> Change:
+    return Change(
+        delta=now - before, percent=round((now - before) * 100 / before, 1) if before else None
+    )
+
+
+def _add(into: dict[str, int], row: Any, names: tuple[str, ...]) -> None:
+    for name in names:
+        into[name] = into.get(name, 0) + int(getattr(row, name) or 0)
+
+
+def overview(session: Session, f: ReportFilter) -> Overview:
+    leads = lead_keys(session, f.account_id)
+    facts = call_facts(f, leads, _local_seconds(f, f.period))
+    day = day_number(facts.c.local_seconds).label("day")
+    # One pass: by local day and category (a few thousand rows at most), folded both ways.
+    by_day: dict[int, dict[str, int]] = defaultdict(dict)
+    by_category: dict[str, int] = defaultdict(int)
+    for r in session.execute(
+        select(day, facts.c.category, *measures(facts)).group_by(day, facts.c.category)
+    ):
+        _add(by_day[int(r.day)], r, KPI_FIELDS)
+        if r.category is not None:
+            by_category[r.category] += int(r.calls)
+    epoch_day = day_from_number(0)
+    daily = [DayRow(date=d, **by_day.get((d - epoch_day).days, {})) for d in f.period.dates()]
+    totals = Kpis(**{n: sum(getattr(r, n) for r in daily) for n in KPI_FIELDS})
+    before = call_facts(f, leads, period=f.previous)
+    previous = _kpis(session.execute(select(*measures(before))).one())
+    categories = [
+        CategoryCount(category=k, calls=n)
+        for k, n in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    change = {n: _change(getattr(totals, n), getattr(previous, n)) for n in KPI_FIELDS}
+    return Overview(
+        filter=echo(f),
+        totals=totals,
+        previous=previous,
+        change=change,
+        categories=categories,
+        daily=daily,
+    )
+
+
+def _dimension(group_by: GroupBy) -> Any:
+    """The session's value of the dimension; null for calls without a session."""
+    column: Any = {
+        "channel": VisitorSession.channel,
+        "medium": VisitorSession.utm_medium,
+        "campaign": VisitorSession.utm_campaign,
+        "keyword": VisitorSession.utm_term,
+    }[group_by]
+    return column
+
+
+def _source_groups(facts: Subquery, group_by: GroupBy) -> list[ColumnElement[Any]]:
+    c = facts.c
+    if group_by == "source":
+        return [c.source_id.label("src_id")]
+    return [c.has_session, c.dim, c.src_channel, c.src_id]
+
+
+def sources(session: Session, f: ReportFilter, group_by: GroupBy) -> SourcesReport:
+    leads = lead_keys(session, f.account_id)
+    extra: list[ColumnElement[Any]] = []
+    if group_by != "source":
+        # A call with a session groups by the session's value alone; one without, by its source.
+        sessionless = VisitorSession.id.is_(None)
+        extra = [
+            VisitorSession.id.is_not(None).label("has_session"),
+            _dimension(group_by).label("dim"),
+            case((sessionless, Source.channel), else_=null()).label("src_channel"),
+            case((sessionless, Call.source_id), else_=null()).label("src_id"),
+        ]
+    facts = call_facts(f, leads, *extra, origin=group_by != "source")
+    keys = _source_groups(facts, group_by)
+    # One pass, grouped by category too; the rows fold into one per group below.
+    rows = session.execute(
+        select(*keys, facts.c.category, *measures(facts)).group_by(*keys, facts.c.category)
+    ).all()
+    names = source_names(session, f.account_id, {r.src_id for r in rows if r.src_id})
+
+    def label(r: Any) -> tuple[str, int | None, str]:
+        """(group, source_id, via) of one SQL group; several may fold into one row."""
+        if group_by != "source" and r.has_session:
+            return (r.dim or NONE, None, "session")
+        if group_by == "channel" and r.src_channel:
+            return (str(r.src_channel), None, "source")
+        if r.src_id in names:
+            return (names[r.src_id].name, r.src_id, "source")
+        return (NONE, None, "none")
+
+    folded: dict[tuple[str, int | None, str], dict[str, int]] = defaultdict(dict)
+    cats: dict[tuple[str, int | None, str], dict[str, int]] = defaultdict(dict)
+    for r in rows:
+        key = label(r)
+        _add(folded[key], r, COUNTS)
+        if r.category is not None:
+            cats[key][r.category] = cats[key].get(r.category, 0) + int(r.calls)
+    out = [
+        SourceRow(
+            group=key[0],
+            source_id=key[1],
+            via=key[2],
+            categories=dict(sorted(cats.get(key, {}).items())),
+            qualified_rate=rate(acc["qualified"], acc["calls"]),
+            lead_rate=rate(acc["leads"], acc["calls"]),
+            **acc,
+        )
+        for key, acc in folded.items()
+    ]
+    out.sort(key=lambda row: (-row.calls, row.group, row.source_id or 0))
+    return SourcesReport(filter=echo(f), group_by=group_by, rows=out)
+
+
+def when(session: Session, f: ReportFilter) -> WhenReport:
+    facts = call_facts(f, [], _local_seconds(f, f.period), insight=False)
+    ls = facts.c.local_seconds
+    day, hr = weekday(ls).label("weekday"), hour(ls).label("hour")
+    heatmap = [[0] * 24 for _ in range(7)]
+    missed = [[0] * 24 for _ in range(7)]
+    for r in session.execute(select(day, hr, *measures(facts)).group_by(day, hr)):
+        heatmap[int(r.weekday)][int(r.hour)] = int(r.calls)
+        missed[int(r.weekday)][int(r.hour)] = int(r.missed)
+    return WhenReport(
+        filter=echo(f),
+        weekdays=WEEKDAYS,
+        hours=list(range(24)),
+        heatmap=heatmap,
+        missed_heatmap=missed,
+        calls_by_hour=[sum(row[h] for row in heatmap) for h in range(24)],
+        missed_by_hour=[sum(row[h] for row in missed) for h in range(24)],
+    )
+
+
+def _performance(rows: Sequence[Any], name: str) -> list[PerformanceRow]:
+    """Fold (location, agent, ...) groups into rows for one of the two columns."""
+    folded: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in rows:
+        value = getattr(r, name)
+        _add(folded[value if value is not None else NONE], r, _PERFORMANCE)
+    out = [
+        PerformanceRow(
+            name=key,
+            calls=v["calls"],
+            answered=v["answered"],
+            answer_rate=rate(v["answered"], v["calls"]),
+            avg_talk_seconds=round(v["answered_talk"] / v["answered"], 1)
+            if v["answered"]
+            else None,
+            leads=v["leads"],
+        )
+        for key, v in folded.items()
+    ]
+    # Sorted here, not in SQL: the backends order NULLs differently.
+    return sorted(out, key=lambda r: (-r.calls, r.name == NONE, r.name))
+
+
+_PERFORMANCE = ("calls", "answered", "answered_talk", "leads")
+
+
+def where(session: Session, f: ReportFilter) -> WhereReport:
+    leads = lead_keys(session, f.account_id)
+    facts = call_facts(
+        f,
+        leads,
+        Call.location.label("location"),
+        Call.agent.label("agent"),
+        Call.caller_country.label("country"),
+        Call.caller_region.label("region"),
+    )
+    c = facts.c
+    # Agents mostly work at one location: (location, agent) groups stay few, one pass for both.
+    staff = session.execute(
+        select(c.location, c.agent, *measures(facts)).group_by(c.location, c.agent)
+    ).all()
+    regions = [
+        RegionRow(
+            country=r.country,
+            region=r.region,
+            calls=int(r.calls),
+            answered=int(r.answered),
+            leads=int(r.leads),
+        )
+        for r in session.execute(
+            select(c.country, c.region, *measures(facts)).group_by(c.country, c.region)
+        )
+    ]
+    regions.sort(
+        key=lambda g: (
+            -g.calls,
+            g.country is None,
+            g.country or "",
+            g.region is None,
+            g.region or "",
+        )
+    )
+    return WhereReport(
+        filter=echo(f),
+        locations=_performance(staff, "location"),
+        agents=_performance(staff, "agent"),
+        regions=regions,
+    )

@@ -1,0 +1,138 @@
+"""What callers talk about: the most frequent key phrases per category and per source, and
+sentiment counts per source.
+
+Key phrases are a JSON array on each call's insight; the database unnests it (json_each on
+SQLite, jsonb_array_elements_text on PostgreSQL), counts calls per phrase and keeps the top
+`TOP_PHRASES` of each group with a window function, so only those rows leave the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    String,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Subquery
+
+from callscope.intel.models import CallInsight
+from callscope.reports.facts import NONE, call_facts, source_names
+from callscope.reports.filters import ReportFilter
+from callscope.reports.schemas import (
+    CategoryPhrases,
+    FilterEcho,
+    PhraseCount,
+    SourcePhrases,
+    SourceSentiment,
+    TopicsReport,
+)
+
+TOP_PHRASES = 10
+
+
+def _phrases(dialect: str, column: Any) -> Any:
+    if dialect == "postgresql":
+        return func.jsonb_array_elements_text(column).table_valued("value").lateral("phrase")
+    return func.json_each(column).table_valued("value").alias("phrase")
+
+
+def _ranked(mentions: Any, key: Any, dim: str) -> Any:
+    """The top phrases of each value of `key`, from the per-(category, source) mentions."""
+    summed = (
+        select(key.label("grp"), mentions.c.phrase, func.sum(mentions.c.calls).label("calls"))
+        .group_by(key, mentions.c.phrase)
+        .subquery(f"by_{dim}")
+    )
+    rank = func.row_number().over(
+        partition_by=summed.c.grp, order_by=(summed.c.calls.desc(), summed.c.phrase)
+    )
+    ranked = select(summed, rank.label("rank")).subquery(f"ranked_{dim}")
+    category = ranked.c.grp if dim == "category" else cast(null(), String)
+    source_id = ranked.c.grp if dim == "source" else cast(null(), BigInteger)
+    return select(
+        literal(dim, String).label("dim"),
+        category.label("category"),
+        source_id.label("source_id"),
+        ranked.c.phrase,
+        ranked.c.calls,
+        ranked.c.rank,
+    ).where(ranked.c.rank <= TOP_PHRASES)
+
+
+def _top(
+    session: Session, facts: Subquery
+) -> tuple[dict[str, list[PhraseCount]], dict[int | None, list[PhraseCount]]]:
+    """Top phrases (by calls mentioning them) per category and per source, in one statement:
+    the phrases are unnested once, counted per (category, source), then ranked both ways."""
+    phrase = _phrases(session.get_bind().dialect.name, facts.c.key_phrases)
+    mentions = (
+        select(
+            facts.c.category,
+            facts.c.source_id,
+            phrase.c.value.label("phrase"),
+            func.count(distinct(facts.c.call_id)).label("calls"),
+        )
+        .select_from(facts)
+        .join(phrase, true())
+        .group_by(facts.c.category, facts.c.source_id, phrase.c.value)
+        .cte("mentions")
+    )
+    both = union_all(
+        _ranked(mentions, mentions.c.category, "category"),
+        _ranked(mentions, mentions.c.source_id, "source"),
+    ).subquery("top")
+    per_category: dict[str, list[PhraseCount]] = {}
+    per_source: dict[int | None, list[PhraseCount]] = {}
+    for r in session.execute(select(both).order_by(both.c.dim, both.c.rank)):
+        item = PhraseCount(phrase=r.phrase, calls=int(r.calls))
+        if r.dim == "category":
+            per_category.setdefault(r.category, []).append(item)
+        else:
+            per_source.setdefault(r.source_id, []).append(item)
+    return per_category, per_source
+
+
+def topics(session: Session, f: ReportFilter) -> TopicsReport:
+    facts = call_facts(f, [], CallInsight.key_phrases.label("key_phrases"))
+    c = facts.c
+    per_category, per_source = _top(session, facts)
+    sentiment: dict[Any, dict[str, int]] = {}
+    for r in session.execute(
+        select(c.source_id, c.sentiment, func.count().label("calls"))
+        .where(c.sentiment.is_not(None))
+        .group_by(c.source_id, c.sentiment)
+    ):
+        sentiment.setdefault(r.source_id, {})[r.sentiment] = int(r.calls)
+    names = source_names(session, f.account_id, {k for k in (*per_source, *sentiment) if k})
+
+    def name(source_id: int | None) -> str:
+        return names[source_id].name if source_id in names else NONE
+
+    return TopicsReport(
+        filter=FilterEcho.model_validate(f.echo()),
+        by_category=[
+            CategoryPhrases(category=k, phrases=per_category[k])
+            for k in sorted(k for k in per_category if k is not None)
+        ],
+        by_source=sorted(
+            (SourcePhrases(source_id=k, source=name(k), phrases=v) for k, v in per_source.items()),
+            key=lambda s: (s.source, s.source_id or 0),
+        ),
+        sentiment_by_source=sorted(
+            (
+                SourceSentiment(source_id=k, source=name(k), sentiment=dict(sorted(v.items())))
+                for k, v in sentiment.items()
+            ),
+            key=lambda s: (s.source, s.source_id or 0),
+        ),
+    )
