@@ -58,6 +58,8 @@ def test_shell_examples_run(
         "POOL_ID": str(info["pool_id"]),
         "ACCOUNT_ID": str(info["account_id"]),
         "WEBHOOK_SECRET": info["webhook_secret"],
+        "EMAIL": info["email"],  # the demo's dashboard login
+        "PASSWORD": info["password"],
         "CALLSCOPE_DATA_DIR": str(tmp_path),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
     }

@@ -343,17 +343,31 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:
     """Seed a demo plumbing business and serve it (or only seed, with --seed-only)."""
+    from callscope import demo_model
     from callscope.db import migrate
-    from callscope.demo import seed_demo
+    from callscope.demo import categorise, seed_demo
+    from callscope.intel.service import Intelligence
 
     overrides: dict[str, Any] = {"data_dir": data_dir}
     if "database_url" not in State.overrides and not os.environ.get("CALLSCOPE_DATABASE_URL"):
         overrides["database_url"] = f"sqlite:///{(data_dir / 'callscope.db').resolve()}"
     settings = load_settings(**overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # the local model only: the demo's calls are not sent to a configured LLM
+    intelligence = Intelligence(settings.model_copy(update={"llm_url": None}))
+    models = intelligence.classifier.cache or settings.data_dir / "models"
+    demo_model.borrow(models)
+    training = demo_model.train_in_background(models)
     _alembic(lambda: migrate.upgrade(settings.effective_database_url))
-    with session_scope(settings) as session:
+    with err.status("seeding the demo: calls and transcripts"), session_scope(settings) as session:
         seed = seed_demo(session, pool_size=pool_size, hold_seconds=hold_seconds)
+    with err.status("categorising the calls (the first run trains the call model)"):
+        if training is not None:
+            training.join()
+        intelligence.prepare(None)  # outside the transaction below, which holds SQLite's lock
+        demo_model.keep(models)
+        with session_scope(settings) as session:
+            seed = categorise(session, intelligence, seed)
     info = seed.as_dict() | {
         "database_url": settings.masked()["database_url"],
         "data_dir": str(settings.data_dir.resolve()),
@@ -362,12 +376,15 @@ def demo(
     if as_json:
         print(json.dumps(info), flush=True)
     else:
-        out.print(f"[bold]Rapid Rooter Plumbing[/] demo, account {seed.account_id}")
+        out.print(
+            f"[bold]Rapid Rooter Plumbing[/] demo, account {seed.account_id}: "
+            f"{seed.calls} calls, {seed.insights} categorised"
+        )
+        out.print(f"dashboard: http://{host}:{port}/")
+        out.print(f"log in:    {seed.email} / [bold green]{seed.password}[/]   (new each seed)")
         out.print(f"API docs:  http://{host}:{port}/docs   (Authorize with the token below)")
         out.print(f"API token: [bold green]{seed.api_token}[/]")
         out.print(f"site key:  {seed.site_key}   pool: {', '.join(seed.pool_numbers)}")
-        if seed.admin_password:
-            out.print(f"admin:     {seed.admin_email} / {seed.admin_password}")
     if not seed_only:
         sys.stdout.flush()
         _serve(settings, host, port, migrate=False)

@@ -2,25 +2,36 @@
 
 Static numbers for a flyer, a van wrap and the Google Business Profile; a website with a DNI
 pool; online sources with matching rules; the built-in categories. Seeding again reuses the
-account (a fresh API token is issued, since tokens are shown only once) and resizes the pool.
-The first seed also makes 90 days of calls (demo_calls.py) and sets a webhook secret and
-Twilio credentials, so the webhooks can be tried against the demo.
+account and resizes the pool; it issues a fresh API token and a fresh password for the admin
+user (both are shown only once: only their hashes are stored). The first seed also makes 90
+days of calls (demo_calls.py) and sets a webhook secret and Twilio credentials, so the
+webhooks can be tried against the demo. Answered and voicemail calls get a transcript and
+the real model's insight (demo_transcripts.py), once each.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callscope.accounts.models import Account, User
 from callscope.accounts.schemas import AccountCreate
-from callscope.accounts.security import new_public_key, new_webhook_secret
+from callscope.accounts.security import (
+    hash_password,
+    new_password,
+    new_public_key,
+    new_webhook_secret,
+)
 from callscope.accounts.service import create_account, create_token
+from callscope.analysis.models import TranscriptRecord
 from callscope.demo_calls import seed_calls
+from callscope.demo_transcripts import seed_insights, seed_transcripts
+from callscope.intel.models import CallInsight
+from callscope.intel.service import Intelligence
 from callscope.numbers.models import Channel, ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.sites.models import Site
 
@@ -61,8 +72,8 @@ def pool_number(index: int) -> str:
 class DemoSeed:
     account_id: int
     api_token: str
-    admin_email: str
-    admin_password: str | None  # only when the account was created by this run
+    email: str  # the admin user's login
+    password: str  # set by this run: only its hash is stored
     site_id: int
     site_key: str
     pool_id: int
@@ -73,18 +84,20 @@ class DemoSeed:
     twilio_account_sid: str
     twilio_auth_token: str
     calls: int
+    transcripts: int
+    insights: int
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800) -> DemoSeed:
+    """Seed or refresh the demo, its calls and their transcripts; `categorise` comes next."""
     if not 1 <= pool_size <= MAX_POOL_SIZE:
         raise ValueError(f"pool size must be 1 to {MAX_POOL_SIZE}")
     if not 1 <= hold_seconds <= 86_400:
         raise ValueError("hold seconds must be 1 to 86400")
     user = session.scalars(select(User).where(User.email == DEMO_EMAIL)).one_or_none()
-    password: str | None = None
     if user is None:
         created = create_account(
             session,
@@ -100,6 +113,8 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
     else:
         account = session.get_one(Account, user.account_id)
         token = create_token(session, account.id, "demo", user_id=user.id).token
+        password = new_password()
+        user.password_hash = hash_password(password)
 
     site = session.scalars(select(Site).where(Site.account_id == account.id)).first()
     pool = session.scalars(select(Pool).where(Pool.account_id == account.id)).first()
@@ -114,6 +129,7 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
         account.webhook_secret = new_webhook_secret()
     session.flush()
     calls = seed_calls(session, account.id, site.id, pool.id)
+    seed_transcripts(session, account.id)
     statics = {
         source.name: number.number
         for number, source in session.execute(
@@ -127,8 +143,8 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
     return DemoSeed(
         account_id=account.id,
         api_token=token,
-        admin_email=DEMO_EMAIL,
-        admin_password=password,
+        email=DEMO_EMAIL,
+        password=password,
         site_id=site.id,
         site_key=site.site_key,
         pool_id=pool.id,
@@ -139,7 +155,26 @@ def seed_demo(session: Session, *, pool_size: int = 8, hold_seconds: int = 1800)
         twilio_account_sid=account.twilio_account_sid or "",
         twilio_auth_token=account.twilio_auth_token,
         calls=calls,
+        transcripts=_count(session, TranscriptRecord, account.id),
+        insights=_count(session, CallInsight, account.id),
     )
+
+
+def categorise(session: Session, intelligence: Intelligence, seed: DemoSeed) -> DemoSeed:
+    """The real model's insights for the demo's transcribed calls that have none yet.
+
+    Load the model first (`intelligence.prepare(None)`: seconds the first time, while it
+    trains), outside any transaction: on SQLite a transaction holds the write lock.
+    """
+    seed_insights(session, intelligence, seed.account_id)
+    session.flush()
+    return replace(seed, insights=_count(session, CallInsight, seed.account_id))
+
+
+def _count(
+    session: Session, model: type[TranscriptRecord] | type[CallInsight], account_id: int
+) -> int:
+    return session.scalar(select(func.count()).where(model.account_id == account_id)) or 0
 
 
 def _seed_catalogue(session: Session, account: Account) -> None:

@@ -3,8 +3,9 @@
 Each call is a raw event of the `demo` provider (the generic webhook's payload), processed
 by the same code as a webhook, so attribution, caller history and qualified calls are what
 the product computes, not what the seed claims. Calls to the website pool come with the
-visitor session that was shown the number a few minutes before. Seeded random: the same
-demo every time.
+visitor session that was shown the number a few minutes before. A call lasts as long as
+its script (demo_scripts.py, picked by the call's id) takes to say, so the transcripts
+stored later fit the talk time. Seeded random: the same demo every time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from callscope.calls.inbox import RawEvent, store_many
 from callscope.calls.models import Call
 from callscope.calls.processor import process_pending
 from callscope.db.base import utcnow
+from callscope.demo_scripts import natural_seconds, script
 from callscope.numbers.models import Source, TrackingNumber
 from callscope.tracking.models import VisitorSession
 
@@ -71,7 +73,7 @@ def seed_calls(session: Session, account_id: int, site_id: int, pool_id: int) ->
                     dialled = number.number
                 else:
                     dialled = statics[sources[name].id]
-                events.append(_call_event(rng, account_id, caller, dialled, start))
+                events.append(_call_event(rng, account_id, caller, dialled, start, name))
     store_many(session, events)
     while process_pending(session, limit=2000, account_id=account_id).events:
         pass
@@ -132,11 +134,12 @@ def _visit(
 
 
 def _call_event(
-    rng: random.Random, account_id: int, caller: str, dialled: str, start: datetime
+    rng: random.Random, account_id: int, caller: str, dialled: str, start: datetime, source: str
 ) -> RawEvent:
-    call_id = "demo-" + secrets.token_hex(8)
+    call_id = f"demo-{rng.getrandbits(64):016x}"
     outcome = rng.random()
     ring = rng.randint(3, 25)
+    agent = rng.choice(("Maria", "Dave", "Luis"))
     payload: dict[str, object] = {
         "event_id": call_id,
         "call_id": call_id,
@@ -144,15 +147,20 @@ def _call_event(
         "to": dialled,
         "direction": "inbound",
         "started_at": start.isoformat(),
-        "agent": rng.choice(("Maria", "Dave", "Luis")),
+        "agent": agent,
         "location": "Austin",
     }
     if outcome < 0.18:
         payload |= {"status": "missed", "ended_at": (start + timedelta(seconds=ring)).isoformat()}
     elif outcome < 0.24:
-        payload |= {"status": "voicemail", "ended_at": (start + timedelta(seconds=50)).isoformat()}
+        # the greeting, then the message the transcript will hold
+        message = natural_seconds(script(call_id, source, agent, voicemail_box=True))
+        ended = start + timedelta(seconds=ring + 8 + message)
+        payload |= {"status": "voicemail", "ended_at": ended.isoformat()}
     else:
-        talk = int(rng.lognormvariate(4.8, 0.8))
+        # as long as the call's words take to say, with the pauses of a real call
+        words = natural_seconds(script(call_id, source, agent, voicemail_box=False))
+        talk = int(words * rng.uniform(1.4, 2.4))
         answered = start + timedelta(seconds=ring)
         payload |= {
             "status": "completed",

@@ -14,7 +14,8 @@
   }
 
   function label(key) {
-    return String(key).replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
+    var last = String(key).split(".").pop();  // "categories.sale" reads as "Sale"
+    return last.replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
   }
 
   function fmt(value, key) {
