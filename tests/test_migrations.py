@@ -69,6 +69,8 @@ def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        assert connection.execute(text("PRAGMA cache_size")).scalar() == -65_536
+        assert connection.execute(text("PRAGMA temp_store")).scalar() == 2  # memory
     engine.dispose()
 
 

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import Engine, text, update
+from sqlalchemy.orm import Session
 
 from callscope.accounts.models import Account
 from callscope.reports.csvout import cell
+from callscope.reports.facts import report_settings
 from callscope.reports.localtime import offset_segments
 from tests.factories import Tenant
 from tests.reports_data import FLYER_NUMBER, FORMULA, WEEK, Data, seed
@@ -356,3 +358,22 @@ def test_offset_changes_are_found_to_the_second() -> None:
         (datetime(2026, 4, 4, 15, 0, tzinfo=UTC), 10 * 3600 + 1800),
         (datetime(2026, 10, 3, 15, 30, tzinfo=UTC), 11 * 3600),
     ]
+
+
+def test_report_settings_hold_for_the_transaction_only(engine: Engine) -> None:
+    """On PostgreSQL a report plans each statement for its values, without JIT; SQLite is
+    left alone. The settings end with the transaction, so a pooled connection keeps none."""
+    postgres = engine.dialect.name == "postgresql"
+    with Session(engine) as s:
+        jit = s.execute(text("SHOW jit")).scalar() if postgres else None
+        s.rollback()
+        report_settings(s)
+        if postgres:
+            assert s.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+            assert s.execute(text("SHOW jit")).scalar() == "off"
+            assert s.execute(text("SHOW work_mem")).scalar() == "32MB"
+            assert s.execute(text("SHOW enable_hashjoin")).scalar() == "off"
+        s.rollback()
+        if postgres:
+            assert s.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+            assert s.execute(text("SHOW jit")).scalar() == jit

@@ -62,8 +62,27 @@ class Call(IdMixin, CreatedMixin, TenantMixin, Base):
     __tablename__ = "calls"
     __table_args__ = (
         UniqueConstraint("account_id", "provider", "provider_call_id"),
-        Index("ix_calls_account_id_started_at", "account_id", "started_at"),
-        Index("ix_calls_account_id_caller_started_at", "account_id", "caller", "started_at"),
+        # Every column a report reads from a call (see reports/facts.py): a report walks one
+        # range of this index. It starts with (account_id, started_at) for the call log too.
+        Index(
+            "ix_calls_reports",
+            "account_id",
+            "started_at",
+            "direction",
+            "status",
+            "qualified",
+            "first_time_caller",
+            "talk_seconds",
+            "source_id",
+            "session_id",
+            "location",
+            "agent",
+            "caller_country",
+            "caller_region",
+            "id",  # implicit on SQLite; PostgreSQL needs it for an index-only scan
+        ),
+        # Caller history, and attribution's journeys (a caller's calls with their sessions).
+        Index("ix_calls_callers", "account_id", "caller", "started_at", "session_id"),
         Index("ix_calls_recording_status", "recording_status"),
     )
 

@@ -18,7 +18,11 @@ from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, JSONValue, Ten
 
 class CallInsight(IdMixin, CreatedMixin, TenantMixin, Base):
     __tablename__ = "call_insights"
-    __table_args__ = (Index("ix_call_insights_account_category", "account_id", "category"),)
+    __table_args__ = (
+        Index("ix_call_insights_account_category", "account_id", "category"),
+        # What a report reads of a call's insight, found by the call: no row fetch.
+        Index("ix_call_insights_reports", "call_id", "account_id", "category", "sentiment"),
+    )
 
     call_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("calls.id", ondelete="CASCADE"), unique=True

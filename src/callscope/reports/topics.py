@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Subquery
 
 from callscope.intel.models import CallInsight
-from callscope.reports.facts import NONE, call_facts, source_names
+from callscope.reports.facts import NONE, call_facts, report_settings, source_names
 from callscope.reports.filters import ReportFilter
 from callscope.reports.schemas import (
     CategoryPhrases,
@@ -103,6 +103,7 @@ def _top(
 
 
 def topics(session: Session, f: ReportFilter) -> TopicsReport:
+    report_settings(session)
     facts = call_facts(f, [], CallInsight.key_phrases.label("key_phrases"))
     c = facts.c
     per_category, per_source = _top(session, facts)

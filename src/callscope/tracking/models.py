@@ -23,6 +23,16 @@ class VisitorSession(IdMixin, TenantMixin, Base):
     __table_args__ = (
         Index("ix_visitor_sessions_number_id_leased_at", "number_id", "leased_at"),
         Index("ix_visitor_sessions_pool_id_leased_at", "pool_id", "leased_at"),
+        # Attribution's journeys: a visitor's sessions in a window, without fetching the rows.
+        Index(
+            "ix_visitor_sessions_journeys",
+            "account_id",
+            "visitor_id",
+            "started_at",
+            "source_id",
+            "channel",
+            "id",
+        ),
     )
 
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
