@@ -501,3 +501,77 @@ def test_an_admin_makes_and_revokes_tokens_and_adds_a_category(
         ).status_code
         == 403
     )
+
+
+def test_an_admin_adds_a_site_source_pool_and_numbers(
+    app: FastAPI, tenant: Tenant, other: Tenant
+) -> None:
+    client = signed_in(app, tenant.account_id, Role.admin)
+    csrf = page_csrf(client, "/settings")
+
+    def add(kind: str, **form: str) -> Any:
+        return client.post(
+            f"/settings/{kind}/new", data={"csrf_token": csrf} | form, follow_redirects=False
+        )
+
+    assert (
+        add(
+            "sites",
+            name="Main site",
+            domains="rooter.example, www.rooter.example",
+            business_number="+1 512 555 0100",
+        ).status_code
+        == 303
+    )
+    assert add("sources", name="Radio", channel="offline", is_offline="true").status_code == 303
+    sites = tenant.ok("get", "/sites")["items"]
+    assert [(s["name"], s["domains"], s["business_number"]) for s in sites] == [
+        ("Main site", ["rooter.example", "www.rooter.example"], "+15125550100")
+    ]
+    radio = next(s for s in tenant.ok("get", "/sources")["items"] if s["name"] == "Radio")
+    assert (
+        add("pools", site_id=str(sites[0]["id"]), name="Web pool", hold_seconds="900").status_code
+        == 303
+    )
+    pool = tenant.ok("get", "/pools")["items"][0]
+    assert pool["hold_seconds"] == 900
+    assert (
+        add(
+            "numbers", number="+15125550161", source_id=str(radio["id"]), location="Austin"
+        ).status_code
+        == 303
+    )
+    assert add("numbers", number="+15125550162", pool_id=str(pool["id"])).status_code == 303
+    numbers = sorted(n["number"] for n in tenant.ok("get", "/numbers")["items"])
+    assert numbers == ["+15125550161", "+15125550162"]
+    page = client.get("/settings")
+    assert "rooter.example" in page.text
+    assert "/t/" in page.text  # the snippet tag to copy
+
+    # refused, and nothing changed: the API's own rules, on the page
+    theirs = other.pool()
+    refused = [
+        add("sources", name="Radio", channel="offline", is_offline="true"),  # name taken
+        add("sources", name="X", channel="carrier_pigeon"),
+        add("numbers", number="not a phone"),
+        add("numbers", number="+15125550161", source_id=str(radio["id"])),  # in use
+        add("numbers", number="+15125550163", pool_id=str(theirs["id"])),  # not ours
+        add("pools", site_id="abc", name="P"),
+        add("sites", name="x" * 3000),
+    ]
+    assert [r.status_code for r in refused] == [422] * len(refused), [r.text[:300] for r in refused]
+    assert client.post("/settings/planets/new", data={"csrf_token": csrf}).status_code == 404
+    assert (
+        client.post("/settings/sources/new", data={"name": "Y", "channel": "offline"}).status_code
+        == 403
+    )
+    assert len(tenant.ok("get", "/numbers")["items"]) == 2
+    assert len(tenant.ok("get", "/sources")["items"]) == 1
+    viewer = signed_in(app, tenant.account_id, Role.viewer)
+    assert (
+        viewer.post(
+            "/settings/sources/new",
+            data={"csrf_token": page_csrf(viewer, "/settings"), "name": "V", "channel": "offline"},
+        ).status_code
+        == 403
+    )

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -33,13 +34,13 @@ from callscope.categories.models import Category
 from callscope.categories.repository import CategoryRepository
 from callscope.categories.schemas import CategoryCreate
 from callscope.categories.service import CategoryService
-from callscope.dashboard import auth, calllog
+from callscope.dashboard import auth, calllog, settings_forms
 from callscope.dashboard.auth import CurrentLogin
 from callscope.dashboard.templating import templates
 from callscope.db.base import utcnow
 from callscope.intel.endpoints import intelligence
 from callscope.intel.service import correct
-from callscope.numbers.models import Pool, Source, TrackingNumber
+from callscope.numbers.models import Channel, Pool, Source, TrackingNumber
 from callscope.reports.filters import ReportFilter, ReportQuery, resolve
 from callscope.sites.models import Site
 from callscope.tracking.health import pool_health
@@ -447,6 +448,9 @@ def settings_page(request: Request, login: CurrentLogin) -> HTMLResponse:
         numbers = session.scalar(
             select(func.count()).where(TrackingNumber.account_id == account_id)
         )
+        pools = session.scalars(
+            select(Pool).where(Pool.account_id == account_id).order_by(Pool.name)
+        ).all()
     return page(
         request,
         login,
@@ -459,6 +463,8 @@ def settings_page(request: Request, login: CurrentLogin) -> HTMLResponse:
         base=base,
         numbers=numbers,
         roles=[r.value for r in Role],
+        pools=pools,
+        channels=[c.value for c in Channel],
         is_admin=login.role is Role.admin,
     )
 
@@ -562,3 +568,24 @@ def settings_add_category(
         except InvalidField as exc:
             raise auth.invalid(exc.detail) from None
     return RedirectResponse("/settings#categories", status_code=303)
+
+
+@router.post("/settings/{kind}/new")
+async def settings_create(request: Request, kind: str, login: CurrentLogin) -> Response:
+    """Create a site, source, pool or number from its Settings form (see settings_forms)."""
+    if kind not in settings_forms.FORMS:
+        raise NotFound("form")
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    auth.check_csrf(login, form.pop("csrf_token", None))
+    auth.require_admin(login)
+    data = settings_forms.validated(kind, form)
+
+    def write() -> None:
+        with request.app.state.sessionmaker.begin() as session:
+            try:
+                settings_forms.create(session, login.account_id, kind, data)
+            except InvalidField as exc:
+                raise auth.invalid(exc.detail) from None
+
+    await run_in_threadpool(write)
+    return RedirectResponse(f"/settings#{kind}", status_code=303)
