@@ -575,3 +575,46 @@ def test_an_admin_adds_a_site_source_pool_and_numbers(
         ).status_code
         == 403
     )
+
+
+def test_an_admin_deletes_what_nothing_uses_and_releases_numbers(
+    app: FastAPI, tenant: Tenant, other: Tenant
+) -> None:
+    client = signed_in(app, tenant.account_id, Role.admin)
+    csrf = page_csrf(client, "/settings")
+    used = tenant.source(name="Used", channel="offline", is_offline=True)
+    number = tenant.number(source_id=used["id"])
+    unused = tenant.source(name="Unused")
+    pool = tenant.pool()
+    custom = tenant.ok("post", "/categories", {"key": "warranty", "name": "Warranty"}, 201)
+    builtin = next(c for c in tenant.ok("get", "/categories?limit=100")["items"] if c["builtin"])
+    theirs = other.source(name="Theirs")
+
+    def delete(kind: str, object_id: int, token: str | None = csrf) -> int:
+        data = {"csrf_token": token} if token else {}
+        response = client.post(
+            f"/settings/{kind}/{object_id}/delete", data=data, follow_redirects=False
+        )
+        return int(response.status_code)
+
+    assert delete("sources", used["id"]) == 409  # a number is bound to it
+    assert delete("categories", builtin["id"]) == 409
+    assert delete("sources", theirs["id"]) == 404
+    assert delete("sources", unused["id"], token=None) == 403
+    assert delete("planets", 1) == 404
+    assert delete("sources", unused["id"]) == 303
+    assert delete("categories", custom["id"]) == 303
+    assert delete("pools", pool["id"]) == 303
+    assert delete("numbers", number["id"]) == 303
+    names = {s["name"] for s in tenant.ok("get", "/sources")["items"]}
+    assert names == {"Used"}
+    assert tenant.ok("get", f"/numbers/{number['id']}")["active"] is False
+    assert other.ok("get", f"/sources/{theirs['id']}")["name"] == "Theirs"
+    analyst = signed_in(app, tenant.account_id, Role.analyst)
+    assert (
+        analyst.post(
+            f"/settings/sources/{used['id']}/delete",
+            data={"csrf_token": page_csrf(analyst, "/settings")},
+        ).status_code
+        == 403
+    )

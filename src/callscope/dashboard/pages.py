@@ -424,7 +424,15 @@ def numbers_page(request: Request, login: CurrentLogin) -> HTMLResponse:
             select(Pool).where(Pool.account_id == login.account_id).order_by(Pool.name)
         ).all()
         health = {p.id: pool_health(session, p, 7, now) for p in pools}
-    return page(request, login, "numbers.html", numbers=numbers, pools=pools, health=health)
+    return page(
+        request,
+        login,
+        "numbers.html",
+        numbers=numbers,
+        pools=pools,
+        health=health,
+        is_admin=login.role is Role.admin,
+    )
 
 
 @router.get("/settings")
@@ -589,3 +597,22 @@ async def settings_create(request: Request, kind: str, login: CurrentLogin) -> R
 
     await run_in_threadpool(write)
     return RedirectResponse(f"/settings#{kind}", status_code=303)
+
+
+@router.post("/settings/{kind}/{object_id}/delete")
+def settings_delete(
+    request: Request,
+    login: CurrentLogin,
+    kind: str,
+    object_id: IdPath,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Delete a site, source, pool or custom category, or release a number."""
+    if kind not in settings_forms.DELETERS:
+        raise NotFound("form")
+    auth.check_csrf(login, csrf_token)
+    auth.require_admin(login)
+    with request.app.state.sessionmaker.begin() as session:
+        settings_forms.DELETERS[kind](session, login.account_id, object_id)
+    back = "/numbers" if kind in {"numbers", "pools"} else f"/settings#{kind}"
+    return RedirectResponse(back, status_code=303)

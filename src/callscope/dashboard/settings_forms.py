@@ -1,4 +1,4 @@
-"""Settings forms that create sites, sources, pools and numbers.
+"""Settings forms that create (and delete) sites, sources, pools, numbers and categories.
 
 Each form is turned into the same `...Create` schema the API validates and handed to the
 same service, so the dashboard and the API accept and refuse exactly the same things. An
@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from callscope.categories.service import CategoryService
 from callscope.dashboard.auth import invalid
 from callscope.numbers.schemas import NumberCreate, PoolCreate, SourceCreate
 from callscope.numbers.service import NumberService, PoolService, SourceService
@@ -91,3 +92,15 @@ def validated(kind: str, form: dict[str, str]) -> BaseModel:
 
 def create(session: Session, account_id: int, kind: str, data: BaseModel) -> None:
     FORMS[kind][2](session, account_id, data)
+
+
+# Deleting goes through the services too: a source with numbers, a site with pools, a pool
+# with active numbers or a built-in category is refused (409) and nothing changes; a number
+# is released (kept inactive, so its past calls keep their number), as in the API.
+DELETERS: dict[str, Callable[[Session, int, int], None]] = {
+    "sites": lambda s, a, i: SiteService(s, a).delete(i),
+    "sources": lambda s, a, i: SourceService(s, a).delete(i),
+    "pools": lambda s, a, i: PoolService(s, a).delete(i),
+    "numbers": lambda s, a, i: NumberService(s, a).delete(i),
+    "categories": lambda s, a, i: CategoryService(s, a).delete(i),
+}
