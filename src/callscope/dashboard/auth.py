@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from callscope.accounts import websessions
 from callscope.accounts.models import Role
@@ -61,6 +62,13 @@ def forbidden(detail: str) -> PageError:
 
 def invalid(detail: str) -> PageError:
     return PageError(422, detail)
+
+
+def first_error(exc: ValidationError) -> str:
+    """A pydantic error as one line for a page: the first bad field and what is wrong."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "form"
+    return f"{where}: {first['msg']}"
 
 
 def login_limiters() -> tuple[RateLimiter, RateLimiter]:

@@ -8,6 +8,7 @@ posts twice. Every post checks the session's CSRF token and the user's role.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from callscope.accounts import websessions
 from callscope.accounts.auth import Principal
@@ -72,6 +74,13 @@ def page(request: Request, login: Login | None, template: str, **context: Any) -
         {"login": login, "nav": REPORTS, "nav_query": nav_query, **context},
         status_code=status,
     )
+
+
+def owned(session: Session, model: Any, account_id: int, order: Any) -> Sequence[Any]:
+    """An account's rows of one table, in order (lists for the forms and the settings)."""
+    return session.scalars(
+        select(model).where(model.account_id == account_id).order_by(order)
+    ).all()
 
 
 # -- login ------------------------------------------------------------------------------
@@ -170,9 +179,7 @@ def report_filter(request: Request, login: Login) -> ReportFilter:
         query = ReportQuery.model_validate(raw)
         return resolve(query, login.account_id, login.timezone)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise BadFilter(f"{where}: {first['msg']}") from None
+        raise BadFilter(auth.first_error(exc)) from None
     except InvalidField as exc:
         raise BadFilter(exc.detail) from None
 
@@ -184,12 +191,8 @@ def filter_context(request: Request, login: Login) -> dict[str, Any]:
     except BadFilter:
         chosen = resolve(ReportQuery(), login.account_id, login.timezone).echo()
     with request.app.state.reader() as session:
-        sources = session.scalars(
-            select(Source).where(Source.account_id == login.account_id).order_by(Source.name)
-        ).all()
-        categories = session.scalars(
-            select(Category).where(Category.account_id == login.account_id).order_by(Category.name)
-        ).all()
+        sources = owned(session, Source, login.account_id, Source.name)
+        categories = owned(session, Category, login.account_id, Category.name)
         numbers = session.scalars(
             select(TrackingNumber.number)
             .where(TrackingNumber.account_id == login.account_id)
@@ -318,9 +321,7 @@ def call_page(request: Request, login: CurrentLogin, call_id: IdPath) -> HTMLRes
             .where(CallNote.call_id == call_id, CallNote.account_id == login.account_id)
             .order_by(CallNote.id)
         ).all()
-        categories = session.scalars(
-            select(Category).where(Category.account_id == login.account_id).order_by(Category.name)
-        ).all()
+        categories = owned(session, Category, login.account_id, Category.name)
         tags = session.scalar(select(Call.tags).where(Call.id == call_id)) or []
     return page(
         request,
@@ -420,9 +421,7 @@ def numbers_page(request: Request, login: CurrentLogin) -> HTMLResponse:
             .where(TrackingNumber.account_id == login.account_id)
             .order_by(TrackingNumber.number)
         ).all()
-        pools = session.scalars(
-            select(Pool).where(Pool.account_id == login.account_id).order_by(Pool.name)
-        ).all()
+        pools = owned(session, Pool, login.account_id, Pool.name)
         health = {p.id: pool_health(session, p, 7, now) for p in pools}
     return page(
         request,
@@ -440,25 +439,15 @@ def settings_page(request: Request, login: CurrentLogin) -> HTMLResponse:
     base = request.app.state.settings.public_url.rstrip("/")
     with request.app.state.reader() as session:
         account_id = login.account_id
-        sites = session.scalars(select(Site).where(Site.account_id == account_id)).all()
-        sources = session.scalars(
-            select(Source).where(Source.account_id == account_id).order_by(Source.name)
-        ).all()
-        categories = session.scalars(
-            select(Category).where(Category.account_id == account_id).order_by(Category.name)
-        ).all()
-        users = session.scalars(
-            select(User).where(User.account_id == account_id).order_by(User.email)
-        ).all()
-        tokens = session.scalars(
-            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.id)
-        ).all()
+        sites = owned(session, Site, account_id, Site.id)
+        sources = owned(session, Source, account_id, Source.name)
+        categories = owned(session, Category, account_id, Category.name)
+        users = owned(session, User, account_id, User.email)
+        tokens = owned(session, ApiToken, account_id, ApiToken.id)
         numbers = session.scalar(
             select(func.count()).where(TrackingNumber.account_id == account_id)
         )
-        pools = session.scalars(
-            select(Pool).where(Pool.account_id == account_id).order_by(Pool.name)
-        ).all()
+        pools = owned(session, Pool, account_id, Pool.name)
     return page(
         request,
         login,
@@ -568,8 +557,7 @@ def settings_add_category(
             is_lead=is_lead,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise auth.invalid(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise auth.invalid(auth.first_error(exc)) from None
     with request.app.state.sessionmaker.begin() as session:
         try:
             CategoryService(session, login.account_id).create(data)

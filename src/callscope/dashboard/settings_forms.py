@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from callscope.categories.service import CategoryService
-from callscope.dashboard.auth import invalid
+from callscope.dashboard.auth import first_error, invalid
 from callscope.numbers.schemas import NumberCreate, PoolCreate, SourceCreate
 from callscope.numbers.service import NumberService, PoolService, SourceService
 from callscope.sites.schemas import SiteCreate
@@ -85,9 +85,7 @@ def validated(kind: str, form: dict[str, str]) -> BaseModel:
     try:
         return schema.model_validate(shape(form))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "form"
-        raise invalid(f"{where}: {first['msg']}") from None
+        raise invalid(first_error(exc)) from None
 
 
 def create(session: Session, account_id: int, kind: str, data: BaseModel) -> None:
