@@ -86,10 +86,12 @@ def owned(session: Session, model: Any, account_id: int, order: Any) -> Sequence
 # -- login ------------------------------------------------------------------------------
 
 
-@router.get("/login")
-def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+def login_page(request: Request, next_path: str, error: str | None, status: int) -> HTMLResponse:
+    """The sign-in form with a fresh double-submit token, in a hidden field and a cookie."""
     token = auth.new_login_csrf()
-    response = page(request, None, "login.html", csrf=token, next=auth.safe_next(next), error=None)
+    response = page(
+        request, None, "login.html", csrf=token, next=next_path, error=error, status=status
+    )
     response.set_cookie(
         auth.LOGIN_CSRF_COOKIE,
         token,
@@ -100,6 +102,11 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
         path="/login",
     )
     return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return login_page(request, auth.safe_next(next), None, 200)
 
 
 @router.post("/login")
@@ -113,20 +120,7 @@ def login_post(
     target = auth.safe_next(next)
 
     def again(status: int, error: str) -> HTMLResponse:
-        token = auth.new_login_csrf()
-        response = page(
-            request, None, "login.html", csrf=token, next=target, error=error, status=status
-        )
-        response.set_cookie(
-            auth.LOGIN_CSRF_COOKIE,
-            token,
-            max_age=3600,
-            httponly=True,
-            samesite="strict",
-            secure=auth.secure_cookies(request),
-            path="/login",
-        )
-        return response
+        return login_page(request, target, error, status)
 
     if not websessions.csrf_matches(request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""), csrf_token):
         return again(403, "The form expired. Please sign in again.")
