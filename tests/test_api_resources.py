@@ -50,6 +50,21 @@ def test_source_with_rules(tenant: Tenant) -> None:
     assert renamed["rules"] == source["rules"]
 
 
+def test_a_medium_longer_than_its_column_is_refused(tenant: Tenant) -> None:
+    """The column holds 100 characters: PostgreSQL would fail the insert with a 500."""
+    long = "m" * 101
+    response = tenant.post("/sources", {"name": "Ads", "channel": "paid_search", "medium": long})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "medium"]
+    source = tenant.source(name="Ads", medium="cpc")
+    response = tenant.patch(f"/sources/{source['id']}", {"medium": long})
+    assert response.status_code == 422
+    assert tenant.ok("get", f"/sources/{source['id']}")["medium"] == "cpc"
+    assert tenant.ok("patch", f"/sources/{source['id']}", {"medium": "m" * 100})["medium"] == (
+        "m" * 100
+    )
+
+
 def test_source_names_are_unique_per_account(tenant: Tenant, other: Tenant) -> None:
     tenant.source(name="Flyer")
     response = tenant.post("/sources", {"name": "Flyer", "channel": "offline"})

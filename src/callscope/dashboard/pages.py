@@ -36,7 +36,7 @@ from callscope.categories.models import Category
 from callscope.categories.repository import CategoryRepository
 from callscope.categories.schemas import CategoryCreate
 from callscope.categories.service import CategoryService
-from callscope.dashboard import auth, calllog, settings_forms
+from callscope.dashboard import auth, calllog, settings_edit, settings_forms
 from callscope.dashboard.auth import CurrentLogin
 from callscope.dashboard.templating import templates
 from callscope.db.base import utcnow
@@ -48,6 +48,7 @@ from callscope.sites.models import Site
 from callscope.tracking.health import pool_health
 
 router = APIRouter(include_in_schema=False)
+router.include_router(settings_edit.router)  # the Settings page's edit forms
 
 MAX_NOTE_CHARS = 2000
 MAX_TAGS = 20
@@ -442,6 +443,7 @@ def settings_page(request: Request, login: CurrentLogin) -> HTMLResponse:
             select(func.count()).where(TrackingNumber.account_id == account_id)
         )
         pools = owned(session, Pool, account_id, Pool.name)
+        number_rows = owned(session, TrackingNumber, account_id, TrackingNumber.number)
     return page(
         request,
         login,
@@ -453,6 +455,7 @@ def settings_page(request: Request, login: CurrentLogin) -> HTMLResponse:
         tokens=tokens,
         base=base,
         numbers=numbers,
+        number_rows=number_rows,
         roles=[r.value for r in Role],
         pools=pools,
         channels=[c.value for c in Channel],

@@ -21,6 +21,7 @@ from callscope.numbers.models import Channel, ClickIdKind, ExhaustionPolicy
 from callscope.sites.schemas import Domain
 
 Token = Annotated[str, StringConstraints(min_length=1, max_length=200, to_lower=True)]
+Medium = Annotated[str, StringConstraints(min_length=1, max_length=100, to_lower=True)]  # column
 Label = Annotated[str, StringConstraints(max_length=200)]
 
 
@@ -47,7 +48,7 @@ Rules = Annotated[list[SourceRule], Field(max_length=50)]
 class SourceCreate(InputModel):
     name: Name
     channel: Channel
-    medium: Token | None = None
+    medium: Medium | None = None
     is_offline: StrictBool = Field(
         default=False, description="an offline source (flyer, TV) is tracked by static numbers only"
     )
@@ -63,7 +64,7 @@ class SourceCreate(InputModel):
 class SourceUpdate(InputModel):
     name: Name | None = None
     channel: Channel | None = None
-    medium: Token | None = None
+    medium: Medium | None = None
     is_offline: StrictBool | None = None
     rules: Rules | None = None
 
