@@ -13,10 +13,14 @@ database `bench_reports_<calls>_<sessions>`), keyed by the parameters and GENERA
 run upgrades it to the head revision first, so new migrations apply to a cached dataset.
 `--fresh` rebuilds it, `--drop` removes it afterwards.
 
-Then one real server (`callscope serve`, one uvicorn process) answers, for a 90-day range
+Then the reports' precomputed tables (daily rollups, attribution credits) are built for
+every account, timed, as `callscope reports refresh` would after an upgrade. Then one real
+server (`callscope serve`, one uvicorn process) answers, for a 90-day range
 (2026-09-02 .. 2026-11-30, which crosses the end of daylight time), each report `--runs`
 times after 2 warm-ups, one request at a time, and GET /livez as many times: p50/p95 per
-report and the ratio of each to /livez's p50 in the same run. Last, each report is run once
+report and the ratio of each to /livez's p50 in the same run; then the overview again, each
+time right after one new call was written (what bringing the rollups up to date adds to a
+read; the calls are removed and the tables rebuilt afterwards). Last, each report is run once
 in-process with every SQL statement timed; the slowest statement's plan is printed
 (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
 """
@@ -35,25 +39,30 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
-from sqlalchemy import event, select, text
+from sqlalchemy import delete, event, inspect, select, text
 
 from callscope.accounts.models import Account
 from callscope.accounts.service import create_token
+from callscope.calls.models import Call
 from callscope.db import migrate
 from callscope.db.engine import make_engine, make_sessionmaker
-from callscope.reports import queries
+from callscope.reports import queries, rollups
 from callscope.reports.filters import ReportQuery, resolve
+from callscope.reports.rollups import refresh
 from reports_data import GENERATOR, batches, load_postgres, load_sqlite, setup_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLSCOPE = str(Path(sys.executable).parent / "callscope")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 RANGE = {"from": "2026-09-02", "to": "2026-11-30"}
+AFTER_CALL_AT = datetime(2026, 11, 30, 18, tzinfo=UTC)
 REPORTS = {
     "overview": "/api/v1/reports/overview",
     "sources": "/api/v1/reports/sources",
@@ -192,6 +201,79 @@ def server(url: str) -> Iterator[str]:
         log.close()
 
 
+def precompute(url: str) -> dict[str, Any] | None:
+    """Build the reports' precomputed tables for every account (`callscope reports refresh`
+    does the same), timed; None on a schema from before them (`--revision`)."""
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("report_state"):
+            return None
+        maker = make_sessionmaker(engine)
+        with maker() as s:
+            ids = list(s.scalars(select(Account.id).order_by(Account.id)))
+        began = time.perf_counter()
+        built = []
+        for account_id in ids:
+            with maker() as s:
+                built.append(refresh(s, account_id))
+                s.commit()
+        big = built[0]
+        return {
+            "seconds": round(time.perf_counter() - began, 1),
+            "big_account_s": big.seconds,
+            "full": big.full_days,
+            "days": big.days,
+            "credited": big.credited,
+        }
+    finally:
+        engine.dispose()
+
+
+def after_a_call(url: str, account_id: int, runs: int) -> dict[str, float] | None:
+    """The overview right after one new call each time: what a refresh adds to a read."""
+    engine = make_engine(url)
+    if not inspect(engine).has_table("report_state"):
+        engine.dispose()
+        return None
+    token = _token(url, account_id)
+    maker = make_sessionmaker(engine)
+    times = []
+    try:
+        with (
+            server(url) as base,
+            httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300
+            ) as client,
+        ):
+            for i in range(runs + 2):
+                with maker() as s:  # a qualified call on the range's last day
+                    s.add(Call(account_id=account_id, provider="bench",
+                               provider_call_id=f"after-{secrets.token_hex(6)}",
+                               status="answered", started_at=AFTER_CALL_AT, talk_seconds=120,
+                               caller=f"+1512555{secrets.randbelow(10_000):04d}",
+                               qualified=True, first_time_caller=True))  # fmt: skip
+                    s.commit()
+                began = time.perf_counter()
+                r = client.get("/api/v1/reports/overview", params=RANGE)
+                elapsed = (time.perf_counter() - began) * 1000
+                r.raise_for_status()
+                if i >= 2:
+                    times.append(elapsed)
+        with maker() as s:  # leave the dataset as it was, its rollups too: deleted calls
+            # are the one change a refresh cannot see, so their days are counted again here
+            s.execute(delete(Call).where(Call.provider == "bench"))
+            zone = ZoneInfo(s.get_one(Account, account_id).timezone)
+            day = rollups.day_of(AFTER_CALL_AT, zone)
+            rollups._count_days(s, account_id, zone, {day - 1, day, day + 1})
+            s.commit()
+    finally:
+        engine.dispose()
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(_percentile(times, 95), 2),
+    }
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -317,9 +399,18 @@ def main() -> None:
     for backend in backends:
         data = dataset(backend, args.calls, args.sessions, args.fresh, args.revision)
         try:
+            built = precompute(data.url)
+            if built and not args.json:
+                print(f"\n{backend}: precomputed tables built in {built['seconds']} s "
+                      f"(the big account {built['big_account_s']} s: {built['days']} days, "
+                      f"{built['credited']} qualified calls credited)", flush=True)  # fmt: skip
             results = measure(data.url, data.big_account, args.runs, only)
             if not args.json:
                 _print_results(data, results, args.runs)
+            fresh_read = after_a_call(data.url, data.big_account, args.runs)
+            if fresh_read and not args.json:
+                print(f"overview after a new call {fresh_read['p50_ms']:9.1f} "
+                      f"{fresh_read['p95_ms']:9.1f}", flush=True)  # fmt: skip
             explained = {} if args.no_plans else plans(data.url, data.big_account, only)
         finally:
             if args.drop:
@@ -329,7 +420,8 @@ def main() -> None:
                 "backend": backend, "calls": args.calls, "sessions": args.sessions,
                 "rows": data.rows, "generated": data.created, "setup_s": round(data.seconds, 1),
                 "range": RANGE, "runs": args.runs, "revision": args.revision,
-                "results": results, "plans": explained,
+                "results": results, "plans": explained, "precomputed": built,
+                "overview_after_a_new_call": fresh_read,
             }))  # fmt: skip
             continue
         for name, p in explained.items():

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import make_url
 
-from tests.cli import run, run_json
+from callscope.calls import cdr_bulk, cdr_import
+from callscope.db.engine import make_engine, make_sessionmaker
+from tests.cli import run
+from tests.conftest import ADMIN_URL, IN_CI, _admin_conninfo
 
 FLYER = "+15125550111"
 
@@ -55,29 +66,73 @@ def cdr_line(
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> dict[str, Any]:
+def fresh_postgresql() -> Iterator[str]:
+    """An empty PostgreSQL database for one demo seed, dropped afterwards."""
+    try:
+        admin = psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
+    name = f"callscope_cdr_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+            yield url.render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+BOTH = pytest.mark.parametrize("demo", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """The demo business, on SQLite unless a test asks for both backends (`BOTH`)."""
     data = tmp_path / "demo"
-    info: dict[str, Any] = run_json("demo", "--seed-only", "--json", "--data-dir", str(data))
-    info["dir"] = data
+    env: dict[str, str] = {}
+    url = f"sqlite:///{data / 'callscope.db'}"
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url = request.getfixturevalue("fresh_postgresql")
+        env = {"CALLSCOPE_DATABASE_URL": url}
+    # The seed writes a few thousand rows: on a busy machine with PostgreSQL, more than 60 s.
+    seeded = run("demo", "--seed-only", "--json", "--data-dir", str(data), env=env, timeout=600)
+    assert seeded.returncode == 0, seeded.stderr
+    info: dict[str, Any] = json.loads(seeded.stdout)
+    info.update(dir=data, env=env, url=url)
     return info
 
 
+def cli(demo: dict[str, Any], *args: str) -> Any:
+    return run("--data-dir", str(demo["dir"]), *args, env=demo["env"], timeout=600)
+
+
 def imported(demo: dict[str, Any], path: Path, *extra: str) -> dict[str, Any]:
-    result = run(
-        "--data-dir", str(demo["dir"]), "import", "asterisk-cdr", str(path), "--json", *extra
-    )
+    result = cli(demo, "import", "asterisk-cdr", str(path), "--json", *extra)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+def query(demo: dict[str, Any], sql: str) -> list[dict[str, Any]]:
+    engine = make_engine(demo["url"])
+    try:
+        with engine.connect() as db:
+            return [dict(r._mapping) for r in db.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
 def calls(demo: dict[str, Any], where: str = "provider = 'asterisk'") -> list[dict[str, Any]]:
-    with sqlite3.connect(demo["dir"] / "callscope.db") as db:
-        db.row_factory = sqlite3.Row
-        return [
-            dict(r) for r in db.execute(f"SELECT * FROM calls WHERE {where} ORDER BY started_at")
-        ]
+    rows = query(demo, f"SELECT * FROM calls WHERE {where} ORDER BY started_at")
+    for row in rows:  # as SQLite stores them, whichever backend
+        for name, value in row.items():
+            if isinstance(value, datetime):
+                row[name] = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return rows
 
 
+@BOTH
 def test_rows_become_calls_and_a_rerun_or_grown_file_adds_only_new_rows(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -107,6 +162,7 @@ def test_rows_become_calls_and_a_rerun_or_grown_file_adds_only_new_rows(
     report = imported(
         demo, master, "--recordings", str(tmp_path / "monitor"), "--tz", "America/Chicago"
     )
+    assert report.pop("reports_refreshed_s") >= 0  # the reports' rollups, brought up to date
     assert report == {
         "rows": 4,
         "new": 4,
@@ -158,10 +214,11 @@ def test_rows_become_calls_and_a_rerun_or_grown_file_adds_only_new_rows(
 
 
 def analysis_jobs(demo: dict[str, Any]) -> list[tuple[int, str]]:
-    with sqlite3.connect(demo["dir"] / "callscope.db") as db:
-        return list(db.execute("SELECT call_id, state FROM jobs WHERE kind = 'analyze'"))
+    rows = query(demo, "SELECT call_id, state FROM jobs WHERE kind = 'analyze'")
+    return [(r["call_id"], r["state"]) for r in rows]
 
 
+@BOTH
 def test_bad_rows_are_reported_with_line_numbers_and_good_rows_kept(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -175,13 +232,14 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_kept(
         + cdr_line("1764533391.6", billsec="500").encode()
         + cdr_line("1764533391.7", clid='"Caf\xe9" <1>').encode("latin-1")
         + b'"unterminated,"quote\n'
+        + cdr_line("1764533391.9", extra=("", "", "1764533391.9", "3" * 150)).encode()  # key
         + b"\n"
         + cdr_line("1764533391.10").encode()
         + cdr_line("1764533391.11").encode()[:40]  # the PBX is still writing this line
     )
     report = imported(demo, master)
     bad = {b["line"]: b["reason"] for b in report["bad"]}
-    assert sorted(bad) == [2, 3, 4, 5, 6, 7, 8]
+    assert sorted(bad) == [2, 3, 4, 5, 6, 7, 8, 9]
     assert "columns" in bad[2]
     assert "start" in bad[3]
     assert "billsec" in bad[4]
@@ -189,13 +247,14 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_kept(
     assert "more than duration" in bad[6]
     assert "UTF-8" in bad[7]
     assert bad[8]
+    assert "too long" in bad[9]
     assert report["new"] == 2
     assert report["incomplete_last_line"] is True
     assert {c["provider_call_id"] for c in calls(demo)} == {"1764533391.1", "1764533391.10"}
-    text = run("--data-dir", str(demo["dir"]), "import", "asterisk-cdr", str(master))
-    assert text.returncode == 0
-    assert "line 3: start" in text.stderr
-    assert "0 new calls" in text.stdout
+    again = cli(demo, "import", "asterisk-cdr", str(master))
+    assert again.returncode == 0
+    assert "line 3: start" in again.stderr
+    assert "0 new calls" in again.stdout
 
 
 @pytest.mark.parametrize(
@@ -213,7 +272,120 @@ def test_bad_import_options(
     master = tmp_path / "Master.csv"
     master.write_text(cdr_line("1.1"))
     argv = [a.replace("{master}", str(master)) for a in args]
-    result = run("--data-dir", str(demo["dir"]), "import", "asterisk-cdr", *argv)
+    result = cli(demo, "import", "asterisk-cdr", *argv)
     assert result.returncode != 0
     assert message in result.stderr
     assert calls(demo) == []
+
+
+def in_process(demo: dict[str, Any], path: Path, batch: int) -> cdr_import.Report:
+    """The importer called directly, to choose its batch size."""
+    engine = make_engine(demo["url"])
+    try:
+        maker = make_sessionmaker(engine)
+        with maker() as session:
+            account = session.execute(text("SELECT min(id) FROM accounts")).scalar_one()
+        with path.open("rb") as stream:
+            return cdr_import.import_cdr(
+                maker, account, stream, ZoneInfo("America/Chicago"), batch_rows=batch
+            )
+    finally:
+        engine.dispose()
+
+
+def stable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "updated_at"} for r in rows]
+
+
+@BOTH
+def test_batches_rows_of_one_call_and_reruns_build_each_call_once(
+    demo: dict[str, Any], tmp_path: Path
+) -> None:
+    missed = {"answer": "", "billsec": "0", "disposition": "NO ANSWER"}
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        cdr_line("1764533391.1", src="5125557401", start="2026-11-30 09:00:00")
+        # One call in two rows (sequence 1 and 2), split over two batches of three rows ...
+        + cdr_line("1764533391.2", extra=("", "", "1764533391.2", "1"), **missed)
+        + cdr_line("1764533391.3", src="", clid="", start="2026-11-30 10:00:00")  # anonymous
+        + cdr_line("1764533391.2", extra=("", "", "1764533391.2", "2"))
+        # ... and one in two rows of the same batch.
+        + cdr_line("1764533391.5", src="5125557405", extra=("", "", "1764533391.5", "1"), **missed)
+        + cdr_line("1764533391.5", src="5125557405", extra=("", "", "1764533391.5", "2"))
+        + cdr_line("1764533391.7", src="5125557401", start="2026-12-01 09:00:00")
+    )
+    report = in_process(demo, master, batch=3)
+    assert (report.rows, report.new, report.seen, report.bad) == (7, 7, 0, [])
+    rows = {c["provider_call_id"]: c for c in calls(demo)}
+    assert sorted(rows) == [f"1764533391.{i}" for i in (1, 2, 3, 5, 7)]
+    for key in ("1764533391.2", "1764533391.5"):  # the answered row wins, whatever the order
+        assert (rows[key]["status"], rows[key]["talk_seconds"]) == ("answered", 120)
+    assert rows["1764533391.3"]["caller"] is None
+    assert rows["1764533391.3"]["first_time_caller"] is None
+    assert rows["1764533391.3"]["qualified"] in (1, True)  # anonymous counts as new
+    assert rows["1764533391.1"]["first_time_caller"] in (1, True)
+    assert rows["1764533391.7"]["first_time_caller"] in (0, False)  # a repeat, next batch
+    assert all(c["created_at"] for c in rows.values())  # the table's defaults are filled
+    if "updated_at" in rows["1764533391.1"]:
+        assert all(c["updated_at"] for c in rows.values())
+    pending = query(demo, "SELECT count(*) AS n FROM call_events WHERE processed_at IS NULL")
+    assert pending == [{"n": 0}]
+
+    before = stable(calls(demo))
+    again = in_process(demo, master, batch=2)
+    assert (again.new, again.seen) == (0, 7)
+    assert stable(calls(demo)) == before
+
+
+@BOTH
+def test_an_earlier_call_imported_later_makes_the_stored_call_a_repeat(
+    demo: dict[str, Any], tmp_path: Path
+) -> None:
+    master = tmp_path / "Master.csv"
+    master.write_text(cdr_line("1764533391.40", start="2026-12-01 09:00:00"))
+    imported(demo, master)
+    assert calls(demo)[0]["first_time_caller"] in (1, True)
+    with master.open("a") as out:
+        out.write(cdr_line("1764533391.41", start="2026-11-30 09:00:00"))
+    assert imported(demo, master)["new"] == 1
+    earlier, later = calls(demo)
+    assert (earlier["first_time_caller"], earlier["qualified"]) in ((1, 1), (True, True))
+    assert (later["first_time_caller"], later["qualified"]) in ((0, 0), (False, False))
+
+
+@BOTH
+def test_rows_stored_by_a_run_that_died_are_built_by_the_next(
+    demo: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master = tmp_path / "Master.csv"
+    master.write_text(cdr_line("1764533391.50") + cdr_line("1764533391.51", src="5125557402"))
+
+    def dies(*_: Any) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(cdr_bulk, "build", dies)
+    with pytest.raises(RuntimeError):
+        in_process(demo, master, batch=cdr_import.BATCH)
+    assert calls(demo) == []  # the raw rows were kept, the calls not built
+    monkeypatch.undo()
+    report = in_process(demo, master, batch=cdr_import.BATCH)
+    assert (report.new, report.seen) == (0, 2)
+    assert {c["provider_call_id"] for c in calls(demo)} == {"1764533391.50", "1764533391.51"}
+
+
+def test_bulk_writes_store_what_sqlalchemy_stores() -> None:
+    dialect = sqlite.dialect()
+    column = cdr_bulk.CALLS.c.started_at
+    expected = column.type.dialect_impl(dialect).bind_processor(dialect)
+    assert expected is not None
+    for value in (
+        datetime(2026, 11, 30, 14, 3, 11, tzinfo=ZoneInfo("America/Chicago")),
+        datetime(2026, 3, 8, 2, 0, 0, 5, tzinfo=UTC),
+    ):
+        assert cdr_bulk._converter(column, dialect)(value) == expected(value)
+    with pytest.raises(ValueError, match="naive"):
+        cdr_bulk._converter(column, dialect)(datetime(2026, 11, 30))
+    defaults = cdr_bulk._defaults(cdr_bulk.CALLS, {"started_at", "status"})
+    assert defaults["tags"] == []
+    assert defaults["recording_attempts"] == 0
+    assert isinstance(defaults["created_at"], datetime)

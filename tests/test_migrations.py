@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
+from callscope.accounts.schemas import AccountCreate
+from callscope.accounts.service import create_account
 from callscope.db import migrate
 from callscope.db.engine import make_engine
 from callscope.models import Base
+from tests.reports_data import call, insight
 
 
 @pytest.fixture
@@ -93,3 +98,27 @@ def test_database_enforces_one_binding(db: Engine) -> None:
         )
         with pytest.raises(IntegrityError):
             connection.execute(insert, {"a": account})
+
+
+def test_rebuilding_a_table_keeps_the_rows_that_reference_it(blank_url: str) -> None:
+    """Dropping `calls.updated_at` rebuilds `calls` on SQLite (batch mode): the insights
+    that reference its rows must survive (foreign keys are off while it runs)."""
+    engine = make_engine(blank_url)
+    try:
+        migrate.upgrade(blank_url)
+        with Session(engine) as s:
+            account = create_account(s, AccountCreate(name="A", email="a@a.example")).account
+            [c] = [call(account.id, "c1", datetime(2026, 11, 2, tzinfo=UTC))]
+            s.add(c)
+            s.flush()
+            s.add(insight(account.id, c.id, "sale", "positive", "boiler"))
+            s.commit()
+        migrate.downgrade(blank_url, "0005_insights")  # 0008 and 0006 rebuild `calls`
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM calls")) == 1
+            assert connection.scalar(text("SELECT count(*) FROM call_insights")) == 1
+        migrate.upgrade(blank_url)
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM call_insights")) == 1
+    finally:
+        engine.dispose()

@@ -38,6 +38,8 @@ import_app = typer.Typer(no_args_is_help=True, help="Import calls from files.")
 app.add_typer(import_app, name="import")
 jobs_app = typer.Typer(invoke_without_command=True, help="Analysis jobs: list, retry.")
 app.add_typer(jobs_app, name="jobs")
+reports_app = typer.Typer(no_args_is_help=True, help="The reports' precomputed tables.")
+app.add_typer(reports_app, name="reports")
 
 out = Console(soft_wrap=True)  # transcripts and tables are not cut to 80 columns
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep it
@@ -390,6 +392,42 @@ def demo(
         _serve(settings, host, port, migrate=False)
 
 
+@reports_app.command("refresh")
+def reports_refresh(
+    account: Annotated[
+        int | None, typer.Option("--account", help="account id (default: every account)")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="rebuild everything from the calls")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per account")] = False,
+) -> None:
+    """Bring the daily rollups and attribution credits up to date (reports do it too, when
+    they are read; run this after an upgrade or a large import so no report waits for it)."""
+    from dataclasses import asdict
+
+    from sqlalchemy import select
+
+    from callscope.accounts.models import Account
+    from callscope.reports.rollups import refresh
+
+    with session_scope(load_settings()) as session:
+        ids = list(session.scalars(select(Account.id).order_by(Account.id)))
+    if account is not None:
+        if account not in ids:
+            fail(f"no account {account}")
+        ids = [account]
+    for account_id in ids:
+        with session_scope(load_settings()) as session:
+            done = refresh(session, account_id, full=full)
+        if as_json:
+            print(json.dumps({"account_id": account_id, **asdict(done)}))
+            continue
+        what = "rebuilt" if done.full_days or done.full_credits else "updated"
+        out.print(
+            f"account {account_id}: {what}; {done.days} local days counted, "
+            f"{done.credited} qualified calls credited, in {done.seconds:.1f} s"
+        )
+
+
 @import_app.command("asterisk-cdr")
 def import_asterisk_cdr(
     file: Annotated[Path, typer.Argument(help="Master.csv of Asterisk's cdr_csv")],
@@ -410,6 +448,7 @@ def import_asterisk_cdr(
     from callscope.accounts.models import Account
     from callscope.calls.cdr_import import import_cdr, index_recordings
     from callscope.db.engine import make_engine, make_sessionmaker
+    from callscope.reports.rollups import refresh as refresh_reports
 
     if not file.is_file():
         fail(f"{file}: no such file")
@@ -450,12 +489,19 @@ def import_asterisk_cdr(
             )
     finally:
         engine.dispose()
+    # Bring the reports' rollups up to date now, so that no report has to (for a large
+    # import, a report would otherwise read the calls until `reports refresh` is run).
+    began = time.perf_counter()
+    with session_scope(settings) as session:
+        refresh_reports(session, account_id)
+    refreshed = round(time.perf_counter() - began, 1)
     if as_json:
-        print(json.dumps(report.as_dict()))
+        print(json.dumps({**report.as_dict(), "reports_refreshed_s": refreshed}))
         return
     out.print(
         f"{report.rows} rows: {report.new} new calls, {report.seen} already imported, "
-        f"{len(report.bad)} bad rows, {report.recordings} with a recording"
+        f"{len(report.bad)} bad rows, {report.recordings} with a recording; "
+        f"reports brought up to date in {refreshed:.1f} s"
     )
     for bad in report.bad[:50]:
         err.print(f"line {bad.line}: {bad.reason}", highlight=False)

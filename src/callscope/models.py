@@ -8,6 +8,7 @@ from callscope.db.base import Base
 from callscope.intel.models import CallInsight, CategoryCorrection
 from callscope.jobs.models import Job, JobState
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
+from callscope.reports.models import CallCredit, ReportDay, ReportPhrase, ReportState
 from callscope.sites.models import Site
 from callscope.tracking.models import PageView, VisitorSession
 
@@ -16,6 +17,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Call",
+    "CallCredit",
     "CallEvent",
     "CallInsight",
     "CallNote",
@@ -26,6 +28,9 @@ __all__ = [
     "JobState",
     "PageView",
     "Pool",
+    "ReportDay",
+    "ReportPhrase",
+    "ReportState",
     "Role",
     "Site",
     "Source",

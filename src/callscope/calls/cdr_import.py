@@ -1,9 +1,11 @@
 """`callscope import asterisk-cdr`: read a Master.csv into calls, safely re-runnable.
 
 Each good row is stored as a raw event keyed by its uniqueid (or, without one, by the
-row's own content), then processed like any webhook event, in batches of BATCH rows per
-transaction. Importing the same file again, or the same file after the PBX appended to it,
-stores only the rows not seen before. Bad rows are kept out and reported with their line
+row's own content), in batches of BATCH rows: the raw rows of a batch are committed first,
+then its calls are built in a second transaction (cdr_bulk.py, the processor's steps in
+bulk; events an earlier run stored but did not build are built at the end). Importing the
+same file again, or the same file after the PBX appended to it, stores only the rows not
+seen before. Bad rows are kept out and reported with their line
 number and reason. A last line with no line end is left for the next run: the PBX may be
 writing it right now.
 
@@ -26,15 +28,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.calls import cdr_bulk
 from callscope.calls.facts import region_of
-from callscope.calls.inbox import RawEvent, store_many
+from callscope.calls.inbox import RawEvent
 from callscope.calls.processor import process_pending
 from callscope.calls.providers.asterisk import RowError, parse_row
 from callscope.db.base import utcnow
 from callscope.numbers.models import TrackingNumber
 
-BATCH = 5000
+BATCH = 10_000
 MAX_LINE_BYTES = 16_384
+KEY_CHARS = 128  # call_events.event_key, call_key and calls.provider_call_id
 AUDIO = {".wav", ".mp3", ".ogg", ".gsm", ".wav49", ".opus", ".flac"}
 UNIQUEID_IN_NAME = re.compile(r"(?<![\d.])(\d{9,11}\.\d{1,9})(?![\d])")
 
@@ -111,6 +115,7 @@ def import_cdr(
     zone: ZoneInfo,
     recordings: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
+    batch_rows: int = BATCH,
 ) -> Report:
     report = Report()
     with maker() as session:
@@ -124,17 +129,16 @@ def import_cdr(
         if not batch:
             return
         with maker() as session:
-            new = store_many(session, batch)
+            stored = cdr_bulk.store(session, batch)
             session.commit()
             flushes += 1
             if flushes & (flushes - 1) == 0:
                 _refresh_statistics(session)
         with maker() as session:
-            while process_pending(session, limit=BATCH, account_id=account_id).events:
-                session.commit()
+            cdr_bulk.build(session, account_id, stored)
             session.commit()
-        report.new += new
-        report.seen += len(batch) - new
+        report.new += len(stored)
+        report.seen += len(batch) - len(stored)
         report.recordings += linked
         linked = 0
         if progress:
@@ -164,6 +168,14 @@ def import_cdr(
         except RowError as exc:
             report.bad.append(BadRow(line_no, str(exc)))
             continue
+        if len(event_key) > KEY_CHARS or len(call_key) > KEY_CHARS:
+            report.bad.append(
+                BadRow(
+                    line_no,
+                    f"uniqueid, linkedid or sequence too long (over {KEY_CHARS} characters together)",
+                )
+            )
+            continue
         payload: dict[str, object] = {"row": cols, "call_key": call_key, "tz": zone.key}
         if region:
             payload["region"] = region
@@ -172,7 +184,11 @@ def import_cdr(
             linked += 1
         payload["line"] = line_no
         batch.append(RawEvent(account_id, "asterisk", event_key, call_key, payload, received))
-        if len(batch) >= BATCH:
+        if len(batch) >= batch_rows:
             flush()
     flush()
+    with maker() as session:  # events an earlier run stored but did not get to build
+        while process_pending(session, limit=BATCH, account_id=account_id).events:
+            session.commit()
+        session.commit()
     return report

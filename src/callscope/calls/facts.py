@@ -101,9 +101,11 @@ def parse_phone(raw: str | None, default_region: str | None) -> Caller:
     if not raw:
         return Caller(None, None, None)
     text = raw.strip()
-    if len(text) > 40 or not any(ch.isdigit() for ch in text):
+    if len(text) > 40:
         return Caller(None, None, None)
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(filter(str.isdigit, text))  # map and filter: no generator per character
+    if not digits:
+        return Caller(None, None, None)
     nanp = _nanp_e164(text, digits, default_region)
     if nanp is not None and (block := _NANP_BLOCKS.get(nanp[:8])) is not None:
         return Caller(nanp, block[1], block[2]) if block[0] else Caller(None, None, None)
@@ -133,7 +135,7 @@ _NANP_BLOCKS: dict[str, tuple[bool, str | None, str | None]] = {}
 
 def _nanp_e164(text: str, digits: str, default_region: str | None) -> str | None:
     """The +1 number a plainly written NANP caller id is, or None when it is not that simple."""
-    if any(ch.isalpha() for ch in text):
+    if any(map(str.isalpha, text)):
         return None
     if text.startswith("+"):
         return "+" + digits if len(digits) == 11 and digits[0] == "1" else None

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, JSONValue, TenantMixin
+from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, JSONValue, TenantMixin, utcnow
 
 
 class Provider(StrEnum):
@@ -84,6 +84,8 @@ class Call(IdMixin, CreatedMixin, TenantMixin, Base):
         # Caller history, and attribution's journeys (a caller's calls with their sessions).
         Index("ix_calls_callers", "account_id", "caller", "started_at", "session_id"),
         Index("ix_calls_recording_status", "recording_status"),
+        # What changed since the reports' rollups were last brought up to date.
+        Index("ix_calls_account_id_updated_at", "account_id", "updated_at"),
     )
 
     provider: Mapped[str] = mapped_column(String(16))
@@ -132,6 +134,9 @@ class Call(IdMixin, CreatedMixin, TenantMixin, Base):
     recording_error: Mapped[str | None] = mapped_column(String(500), default=None)
     # People's annotations from the call log: short labels.
     tags: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    # Every write sets it (ORM and Core statements alike); None on rows older than the
+    # column (migration 0008), which the reports' first full build covers.
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class CallNote(IdMixin, CreatedMixin, TenantMixin, Base):

@@ -56,6 +56,11 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
+def is_writer(engine: Engine) -> bool:
+    """Whether transactions on this engine are begun for writing (see `writer`)."""
+    return bool(engine.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -22,6 +22,7 @@ class CallInsight(IdMixin, CreatedMixin, TenantMixin, Base):
         Index("ix_call_insights_account_category", "account_id", "category"),
         # What a report reads of a call's insight, found by the call: no row fetch.
         Index("ix_call_insights_reports", "call_id", "account_id", "category", "sentiment"),
+        Index("ix_call_insights_account_id_updated_at", "account_id", "updated_at"),
     )
 
     call_id: Mapped[int] = mapped_column(

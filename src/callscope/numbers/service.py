@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callscope.api.pagination import ListQuery
 from callscope.api.problems import Conflict, InvalidField, Problem, field_error
+from callscope.calls.models import Call
+from callscope.db.base import utcnow
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
 from callscope.numbers.repository import NumberRepository, PoolRepository, SourceRepository
 from callscope.numbers.schemas import (
@@ -29,6 +31,7 @@ from callscope.numbers.schemas import (
     SourceCreate,
     SourceUpdate,
 )
+from callscope.reports.models import CallCredit
 from callscope.sites.repository import SiteRepository
 
 
@@ -59,14 +62,41 @@ class SourceService:
         offline = changes.get("is_offline", source.is_offline)
         if offline and changes.get("rules", source.rules):
             raise InvalidField(("body", "rules"), "an offline source cannot have online rules")
+        if changes.get("channel", source.channel) != source.channel:
+            self._stamp_calls(source.id)  # their attribution credits depend on it
         for field, value in changes.items():
             setattr(source, field, value)
         self.repo.session.flush()
         return source
 
     def delete(self, source_id: int) -> None:
-        self.repo.delete(
-            self.get(source_id), "numbers are bound to this source; rebind or release them first"
+        source = self.get(source_id)
+        with self.repo.session.begin_nested():
+            # The calls' source goes with it (ON DELETE SET NULL would too, but unstamped:
+            # the reports' rollups would keep counting them under the deleted id).
+            self.repo.session.execute(
+                update(Call)
+                .where(Call.account_id == source.account_id, Call.source_id == source.id)
+                .values(source_id=None)
+            )
+            # Sessions lose it too (SET NULL), unstamped: so do the credits of their touches.
+            self.repo.session.execute(
+                update(CallCredit)
+                .where(
+                    CallCredit.account_id == source.account_id, CallCredit.source_id == source.id
+                )
+                .values(source_id=None)
+            )
+            self.repo.delete(
+                source, "numbers are bound to this source; rebind or release them first"
+            )
+
+    def _stamp_calls(self, source_id: int) -> None:
+        """Mark the source's calls changed (`updated_at`), for the reports' rollups."""
+        self.repo.session.execute(
+            update(Call)
+            .where(Call.account_id == self.repo.account_id, Call.source_id == source_id)
+            .values(updated_at=utcnow())
         )
 
 

@@ -26,11 +26,11 @@ touch in the same second as the call counts as before it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from callscope.accounts.models import Account
@@ -39,6 +39,7 @@ from callscope.numbers.models import Source
 from callscope.reports.facts import NONE, report_settings, source_names
 from callscope.reports.filters import ReportFilter, conditions
 from callscope.reports.localtime import epoch
+from callscope.reports.models import CallCredit
 from callscope.reports.schemas import AttributionReport, AttributionRow, FilterEcho
 from callscope.tracking.models import VisitorSession
 
@@ -81,7 +82,8 @@ def credits(touches: Sequence[Touch], call_at: int) -> dict[str, list[float]]:
     }
 
 
-def _qualified_calls(session: Session, f: ReportFilter) -> Sequence[Any]:
+def call_rows(session: Session, account_id: int, *where: ColumnElement[bool]) -> Sequence[Any]:
+    """The calls matching `where`, with what their journeys need, in time order."""
     own = aliased(VisitorSession)
     # Core rows and epoch seconds: tens of thousands of rows, not worth ORM rows or datetimes.
     return (
@@ -99,9 +101,9 @@ def _qualified_calls(session: Session, f: ReportFilter) -> Sequence[Any]:
                 own.source_id.label("session_source_id"),
                 own.channel.label("session_channel"),
             )
-            .outerjoin(Source, and_(Source.id == Call.source_id, Source.account_id == f.account_id))
-            .outerjoin(own, and_(own.id == Call.session_id, own.account_id == f.account_id))
-            .where(*conditions(f), Call.qualified.is_(True))
+            .outerjoin(Source, and_(Source.id == Call.source_id, Source.account_id == account_id))
+            .outerjoin(own, and_(own.id == Call.session_id, own.account_id == account_id))
+            .where(Call.account_id == account_id, *where)
             .order_by(Call.started_at, Call.id)
         )
         .all()
@@ -114,16 +116,23 @@ def _chunks(values: set[str]) -> Iterator[list[str]]:
         yield ordered[i : i + CHUNK]
 
 
-def _journeys(
-    session: Session, f: ReportFilter, calls: Sequence[Any], since: datetime
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _lookups(
+    session: Session, account_id: int, calls: Sequence[Any], cycle: int
 ) -> tuple[dict[str, list[tuple[int, str]]], dict[str, list[Touch]]]:
-    """(caller -> [(call time, visitor id)], visitor id -> sessions as touches) in the window.
+    """(caller -> [(call time, visitor id)], visitor id -> sessions as touches) in the window
+    from the first call less the sales cycle to the last call.
 
     Looked up by caller and by visitor id through their indexes (each covers what is read),
     in chunks, rather than by scanning the window's calls again: the qualified calls are
     usually a small part of them.
     """
     db = session.connection()
+    since = _at(min(c.started_at for c in calls) - cycle)
+    until = _at(max(c.started_at for c in calls) + 1)  # times are whole seconds: all of it
     links: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for callers in _chunks({c.caller for c in calls if c.caller}):
         for caller, at, visitor in db.execute(
@@ -132,14 +141,14 @@ def _journeys(
                 VisitorSession,
                 and_(
                     VisitorSession.id == Call.session_id,
-                    VisitorSession.account_id == f.account_id,
+                    VisitorSession.account_id == account_id,
                 ),
             )
             .where(
-                Call.account_id == f.account_id,
+                Call.account_id == account_id,
                 Call.caller.in_(callers),
                 Call.started_at >= since,
-                Call.started_at < f.period.end,
+                Call.started_at < until,
             )
         ):
             if caller:
@@ -156,10 +165,10 @@ def _journeys(
                 VisitorSession.source_id,
                 VisitorSession.channel,
             ).where(
-                VisitorSession.account_id == f.account_id,
+                VisitorSession.account_id == account_id,
                 VisitorSession.visitor_id.in_(chunk),
                 VisitorSession.started_at >= since,
-                VisitorSession.started_at < f.period.end,
+                VisitorSession.started_at < until,
             )
         ):
             by_visitor[visitor].append(Touch(at, source_id, channel, sid))
@@ -189,41 +198,94 @@ def _touches(
     return touches[-MAX_TOUCHES:]
 
 
-def attribution(session: Session, f: ReportFilter) -> AttributionReport:
-    report_settings(session)
-    account = session.get(Account, f.account_id)
-    cycle = timedelta(days=account.sales_cycle_days if account else 30)
-    calls = _qualified_calls(session, f)
-    links, by_visitor = _journeys(session, f, calls, f.period.start - cycle)
-    seconds = int(cycle.total_seconds())
-    journeys = [(call, _touches(call, seconds, links, by_visitor)) for call in calls]
-    ids = {t.source_id for _, touches in journeys for t in touches if t.source_id}
-    names = source_names(session, f.account_id, ids)
-    totals: dict[int | None, dict[str, float]] = defaultdict(lambda: dict.fromkeys(MODELS, 0.0))
-    for call, touches in journeys:
-        if len(touches) == 1:  # the common case: every model gives the one touch everything
-            row = totals[touches[0].source_id if touches[0].source_id in names else None]
-            for model in MODELS:
-                row[model] += 1.0
-            continue
-        for model, shares in credits(touches, call.started_at).items():
-            for touch, share in zip(touches, shares, strict=True):
-                totals[touch.source_id if touch.source_id in names else None][model] += share
+def journeys(
+    session: Session, account_id: int, calls: Sequence[Any], cycle_days: int
+) -> list[tuple[Any, list[Touch]]]:
+    """Each of `calls` (rows of `call_rows`) with its journey's touches, in time order."""
+    if not calls:
+        return []
+    cycle = int(timedelta(days=cycle_days).total_seconds())
+    links, by_visitor = _lookups(session, account_id, calls, cycle)
+    return [(call, _touches(call, cycle, links, by_visitor)) for call in calls]
+
+
+def shares(touches: Sequence[Touch], call_at: int) -> list[tuple[int | None, list[float]]]:
+    """(touch source, its credit in each of `MODELS`) per touch of one call's journey."""
+    if len(touches) == 1:  # the common case: every model gives the one touch everything
+        return [(touches[0].source_id, [1.0] * len(MODELS))]
+    by_model = credits(touches, call_at)
+    return [(touch.source_id, [by_model[m][i] for m in MODELS]) for i, touch in enumerate(touches)]
+
+
+def _report(
+    session: Session,
+    f: ReportFilter,
+    qualified: int,
+    cycle_days: int,
+    sums: Iterable[tuple[int | None, Sequence[float]]],
+) -> AttributionReport:
+    """Fold per-source credits into the report's rows (unknown or deleted sources: none)."""
+    sums = list(sums)
+    names = source_names(session, f.account_id, {s for s, _ in sums if s})
+    totals: dict[int | None, list[float]] = defaultdict(lambda: [0.0] * len(MODELS))
+    for source_id, values in sums:
+        row = totals[source_id if source_id in names else None]
+        for i, value in enumerate(values):
+            row[i] += value
     rows = [
         AttributionRow(
             source_id=source_id,
             source=names[source_id].name if source_id is not None else NONE,
             channel=str(names[source_id].channel) if source_id is not None else None,
-            **{m: round(v, 4) for m, v in values.items()},
+            **{m: round(v, 4) for m, v in zip(MODELS, values, strict=True)},
         )
         for source_id, values in totals.items()
     ]
     rows.sort(key=lambda r: (-r.linear, r.source))
     return AttributionReport(
         filter=FilterEcho.model_validate(f.echo()),
-        qualified_calls=len(calls),
-        sales_cycle_days=cycle.days,
+        qualified_calls=qualified,
+        sales_cycle_days=cycle_days,
         half_life_days=HALF_LIFE_DAYS,
         models=list(MODELS),
         rows=rows,
     )
+
+
+def _cycle_days(session: Session, account_id: int) -> int:
+    account = session.get(Account, account_id)
+    return account.sales_cycle_days if account else 30
+
+
+def attribution_live(session: Session, f: ReportFilter) -> AttributionReport:
+    """The report computed from the calls and sessions themselves: the reference the
+    precomputed credits are tested against (and what they are computed with)."""
+    report_settings(session)
+    cycle_days = _cycle_days(session, f.account_id)
+    calls = call_rows(session, f.account_id, *conditions(f), Call.qualified.is_(True))
+    sums = [
+        pair
+        for call, touches in journeys(session, f.account_id, calls, cycle_days)
+        for pair in shares(touches, call.started_at)
+    ]
+    return _report(session, f, len(calls), cycle_days, sums)
+
+
+def from_credits(session: Session, f: ReportFilter) -> AttributionReport:
+    """Sums of the qualified calls' precomputed credits (`call_credits`, which
+    `rollups.fresh` brings up to date first), per touch source."""
+    report_settings(session)
+    qualified = select(Call.id).where(*conditions(f), Call.qualified.is_(True))
+    query = select(CallCredit.source_id, *(func.sum(getattr(CallCredit, m)) for m in MODELS)).where(
+        CallCredit.account_id == f.account_id,
+        CallCredit.started_at >= f.period.start,
+        CallCredit.started_at < f.period.end,
+    )
+    if f.narrowed:  # beyond the period, the filter needs the calls themselves
+        query = query.where(CallCredit.call_id.in_(qualified))
+    sums = [
+        (source_id, [float(v or 0.0) for v in values])
+        for source_id, *values in session.execute(query.group_by(CallCredit.source_id))
+    ]
+    count = session.scalar(select(func.count()).select_from(qualified.subquery())) or 0
+    return _report(session, f, count, _cycle_days(session, f.account_id), sums)

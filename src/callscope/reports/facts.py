@@ -133,3 +133,10 @@ def source_names(session: Session, account_id: int, ids: set[int]) -> dict[int, 
         select(Source).where(Source.account_id == account_id, Source.id.in_(ids))
     )
     return {s.id: s for s in rows}
+
+
+def phrases_of(dialect: str, column: Any) -> Any:
+    """The elements of a JSON array column as a table to join (`.c.value`)."""
+    if dialect == "postgresql":
+        return func.jsonb_array_elements_text(column).table_valued("value").lateral("phrase")
+    return func.json_each(column).table_valued("value").alias("phrase")

@@ -118,6 +118,19 @@ class ReportFilter:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything beyond the period narrows the calls."""
+        return bool(
+            self.source_ids or self.campaign or self.number or self.location or self.category
+        )
+
+    @property
+    def rolled_up(self) -> bool:
+        """Whether the daily rollups can answer it: they keep source and category, not the
+        session's campaign, the tracking number or the location."""
+        return self.campaign is None and self.number is None and self.location is None
+
     def echo(self) -> dict[str, Any]:
         """The filter as the report states it back, so an answer says what it covers."""
         return {

@@ -18,7 +18,8 @@ from sqlalchemy.sql.expression import Subquery
 
 from callscope.calls.models import Call
 from callscope.numbers.models import Source
-from callscope.reports.attribution import attribution
+from callscope.reports import rollups
+from callscope.reports.attribution import attribution_live, from_credits
 from callscope.reports.facts import (
     NONE,
     call_facts,
@@ -30,7 +31,9 @@ from callscope.reports.facts import (
 )
 from callscope.reports.filters import Period, ReportFilter
 from callscope.reports.localtime import LocalClock, day_from_number, day_number, hour, weekday
+from callscope.reports.models import ReportDay
 from callscope.reports.schemas import (
+    AttributionReport,
     CategoryCount,
     Change,
     DayRow,
@@ -75,28 +78,45 @@ def _add(into: dict[str, int], row: Any, names: tuple[str, ...]) -> None:
         into[name] = into.get(name, 0) + int(getattr(row, name) or 0)
 
 
-def overview(session: Session, f: ReportFilter) -> Overview:
+def overview(session: Session, f: ReportFilter, *, rolled: bool | None = None) -> Overview:
+    """From the daily rollups when they can answer the filter (`rolled=None`), else, or with
+    `rolled=False`, from the calls."""
+    rolled = f.rolled_up if rolled is None else rolled
+    if rolled and not rollups.fresh(session, f.account_id):
+        rolled = False  # not built yet for a large account: from the calls
     report_settings(session)
     leads = lead_keys(session, f.account_id)
-    facts = call_facts(f, leads, _local_seconds(f, f.period))
-    day = day_number(facts.c.local_seconds).label("day")
-    # One pass: by local day and category (a few thousand rows at most), folded both ways.
-    # The previous period is a second, plain aggregate: grouping it by day too (one pass over
-    # both periods) measured slower on SQLite and barely faster on PostgreSQL.
     by_day: dict[int, dict[str, int]] = defaultdict(dict)
     by_category: dict[str, int] = defaultdict(int)
-    for r in session.execute(
-        select(day, facts.c.category, *measures(facts)).group_by(day, facts.c.category)
-    ):
+    if rolled:
+        d = ReportDay
+        rows = session.execute(
+            select(d.day, d.category, *rollups.measures(leads))
+            .where(*rollups.where(d, f))
+            .group_by(d.day, d.category)
+        )
+        previous_row = session.execute(
+            select(*rollups.measures(leads)).where(*rollups.where(d, f, f.previous))
+        ).one()
+    else:
+        facts = call_facts(f, leads, _local_seconds(f, f.period))
+        day = day_number(facts.c.local_seconds).label("day")
+        # One pass: by local day and category (a few thousand rows at most), folded both
+        # ways. The previous period is a second, plain aggregate: grouping it by day too (one
+        # pass over both periods) measured slower on SQLite and barely faster on PostgreSQL.
+        rows = session.execute(
+            select(day, facts.c.category, *measures(facts)).group_by(day, facts.c.category)
+        )
+        before = call_facts(f, leads, period=f.previous)
+        previous_row = session.execute(select(*measures(before))).one()
+    for r in rows:
         _add(by_day[int(r.day)], r, KPI_FIELDS)
         if r.category is not None:
             by_category[r.category] += int(r.calls)
     epoch_day = day_from_number(0)
     daily = [DayRow(date=d, **by_day.get((d - epoch_day).days, {})) for d in f.period.dates()]
     totals = Kpis(**{n: sum(getattr(r, n) for r in daily) for n in KPI_FIELDS})
-    before = call_facts(f, leads, period=f.previous)
-    row = session.execute(select(*measures(before))).one()
-    previous = Kpis(**{name: int(getattr(row, name) or 0) for name in KPI_FIELDS})
+    previous = Kpis(**{name: int(getattr(previous_row, name) or 0) for name in KPI_FIELDS})
     categories = [
         CategoryCount(category=k, calls=n)
         for k, n in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -130,9 +150,9 @@ def _source_groups(facts: Subquery, group_by: GroupBy) -> list[ColumnElement[Any
     return [c.has_session, c.dim, c.src_channel, c.src_id]
 
 
-def sources(session: Session, f: ReportFilter, group_by: GroupBy) -> SourcesReport:
-    report_settings(session)
-    leads = lead_keys(session, f.account_id)
+def _source_rows(
+    session: Session, f: ReportFilter, group_by: GroupBy, leads: list[str]
+) -> Sequence[Any]:
     extra: list[ColumnElement[Any]] = []
     if group_by != "source":
         # A call with a session groups by the session's value alone; one without, by its source.
@@ -146,9 +166,31 @@ def sources(session: Session, f: ReportFilter, group_by: GroupBy) -> SourcesRepo
     facts = call_facts(f, leads, *extra, origin=group_by != "source")
     keys = _source_groups(facts, group_by)
     # One pass, grouped by category too; the rows fold into one per group below.
-    rows = session.execute(
+    return session.execute(
         select(*keys, facts.c.category, *measures(facts)).group_by(*keys, facts.c.category)
     ).all()
+
+
+def sources(
+    session: Session, f: ReportFilter, group_by: GroupBy, *, rolled: bool | None = None
+) -> SourcesReport:
+    """By source from the daily rollups when they can answer the filter (`rolled=None`);
+    by the session's channel, medium, campaign or keyword, or with `rolled=False`, from the
+    calls."""
+    rolled = group_by == "source" and (f.rolled_up if rolled is None else rolled)
+    if rolled and not rollups.fresh(session, f.account_id):
+        rolled = False  # not built yet for a large account: from the calls
+    report_settings(session)
+    leads = lead_keys(session, f.account_id)
+    if rolled:
+        d = ReportDay
+        rows: Sequence[Any] = session.execute(
+            select(d.source_id.label("src_id"), d.category, *rollups.measures(leads))
+            .where(*rollups.where(d, f))
+            .group_by(d.source_id, d.category)
+        ).all()
+    else:
+        rows = _source_rows(session, f, group_by, leads)
     names = source_names(session, f.account_id, {r.src_id for r in rows if r.src_id})
 
     def label(r: Any) -> tuple[str, int | None, str]:
@@ -272,3 +314,13 @@ def where(session: Session, f: ReportFilter) -> WhereReport:
         agents=_performance(groups, "agent"),
         regions=regions,
     )
+
+
+def attribution(
+    session: Session, f: ReportFilter, *, precomputed: bool = True
+) -> AttributionReport:
+    """From the precomputed credits (brought up to date first), or with `precomputed=False`
+    from the journeys themselves."""
+    if not precomputed or not rollups.fresh(session, f.account_id):
+        return attribution_live(session, f)
+    return from_credits(session, f)

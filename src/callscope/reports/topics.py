@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Subquery
 
 from callscope.intel.models import CallInsight
-from callscope.reports.facts import NONE, call_facts, report_settings, source_names
+from callscope.reports import rollups
+from callscope.reports.facts import NONE, call_facts, phrases_of, report_settings, source_names
 from callscope.reports.filters import ReportFilter
+from callscope.reports.models import ReportDay, ReportPhrase
 from callscope.reports.schemas import (
     CategoryPhrases,
     FilterEcho,
@@ -38,12 +40,6 @@ from callscope.reports.schemas import (
 )
 
 TOP_PHRASES = 10
-
-
-def _phrases(dialect: str, column: Any) -> Any:
-    if dialect == "postgresql":
-        return func.jsonb_array_elements_text(column).table_valued("value").lateral("phrase")
-    return func.json_each(column).table_valued("value").alias("phrase")
 
 
 def _ranked(mentions: Any, key: Any, dim: str) -> Any:
@@ -69,13 +65,10 @@ def _ranked(mentions: Any, key: Any, dim: str) -> Any:
     ).where(ranked.c.rank <= TOP_PHRASES)
 
 
-def _top(
-    session: Session, facts: Subquery
-) -> tuple[dict[str, list[PhraseCount]], dict[int | None, list[PhraseCount]]]:
-    """Top phrases (by calls mentioning them) per category and per source, in one statement:
-    the phrases are unnested once, counted per (category, source), then ranked both ways."""
-    phrase = _phrases(session.get_bind().dialect.name, facts.c.key_phrases)
-    mentions = (
+def _mentions(session: Session, facts: Subquery) -> Any:
+    """Calls per (category, source, phrase) among the filtered calls: the phrases unnested."""
+    phrase = phrases_of(session.get_bind().dialect.name, facts.c.key_phrases)
+    return (
         select(
             facts.c.category,
             facts.c.source_id,
@@ -87,6 +80,24 @@ def _top(
         .group_by(facts.c.category, facts.c.source_id, phrase.c.value)
         .cte("mentions")
     )
+
+
+def _rolled_mentions(f: ReportFilter) -> Any:
+    """The same, summed over the days' counts (a call is in one day only)."""
+    p = ReportPhrase
+    return (
+        select(p.category, p.source_id, p.phrase, func.sum(p.calls).label("calls"))
+        .where(*rollups.where(p, f))
+        .group_by(p.category, p.source_id, p.phrase)
+        .cte("mentions")
+    )
+
+
+def _top(
+    session: Session, mentions: Any
+) -> tuple[dict[str, list[PhraseCount]], dict[int | None, list[PhraseCount]]]:
+    """Top phrases (by calls mentioning them) per category and per source, in one statement:
+    the per-(category, source) mentions ranked both ways."""
     both = union_all(
         _ranked(mentions, mentions.c.category, "category"),
         _ranked(mentions, mentions.c.source_id, "source"),
@@ -102,17 +113,32 @@ def _top(
     return per_category, per_source
 
 
-def topics(session: Session, f: ReportFilter) -> TopicsReport:
+def topics(session: Session, f: ReportFilter, *, rolled: bool | None = None) -> TopicsReport:
+    """From the daily rollups when they can answer the filter (`rolled=None`), else, or with
+    `rolled=False`, from the calls."""
+    rolled = f.rolled_up if rolled is None else rolled
+    if rolled and not rollups.fresh(session, f.account_id):
+        rolled = False  # not built yet for a large account: from the calls
     report_settings(session)
-    facts = call_facts(f, [], CallInsight.key_phrases.label("key_phrases"))
-    c = facts.c
-    per_category, per_source = _top(session, facts)
     sentiment: dict[Any, dict[str, int]] = {}
-    for r in session.execute(
-        select(c.source_id, c.sentiment, func.count().label("calls"))
-        .where(c.sentiment.is_not(None))
-        .group_by(c.source_id, c.sentiment)
-    ):
+    if rolled:
+        per_category, per_source = _top(session, _rolled_mentions(f))
+        d = ReportDay
+        counts = (
+            select(d.source_id, d.sentiment, func.sum(d.calls).label("calls"))
+            .where(*rollups.where(d, f), d.sentiment.is_not(None))
+            .group_by(d.source_id, d.sentiment)
+        )
+    else:
+        facts = call_facts(f, [], CallInsight.key_phrases.label("key_phrases"))
+        c = facts.c
+        per_category, per_source = _top(session, _mentions(session, facts))
+        counts = (
+            select(c.source_id, c.sentiment, func.count().label("calls"))
+            .where(c.sentiment.is_not(None))
+            .group_by(c.source_id, c.sentiment)
+        )
+    for r in session.execute(counts):
         sentiment.setdefault(r.source_id, {})[r.sentiment] = int(r.calls)
     names = source_names(session, f.account_id, {k for k in (*per_source, *sentiment) if k})
 
