@@ -50,10 +50,17 @@ REPORT_SETTINGS = {
 }
 
 
-def report_settings(session: Session) -> None:
+# For a report that reads a whole period's calls and folds them into few groups (when):
+# the planner prices starting a parallel worker above reading 120,000 index entries alone,
+# and then reads them alone (275 ms against 184 ms with one worker, measured).
+PARALLEL_SETTINGS = {"parallel_setup_cost": "10", "parallel_tuple_cost": "0.001"}
+
+
+def report_settings(session: Session, *, parallel: bool = False) -> None:
     """Settings for the rest of this transaction (`SET LOCAL`: they end with the request's)."""
     if session.get_bind().dialect.name == "postgresql":
-        for name, value in REPORT_SETTINGS.items():
+        settings = REPORT_SETTINGS | (PARALLEL_SETTINGS if parallel else {})
+        for name, value in settings.items():
             session.execute(text(f"SET LOCAL {name} = '{value}'"))
 
 

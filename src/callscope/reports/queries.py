@@ -227,7 +227,7 @@ def sources(
 
 
 def when(session: Session, f: ReportFilter) -> WhenReport:
-    report_settings(session)
+    report_settings(session, parallel=True)
     facts = call_facts(f, [], _local_seconds(f, f.period), insight=False)
     ls = facts.c.local_seconds
     day, hr = weekday(ls).label("weekday"), hour(ls).label("hour")
