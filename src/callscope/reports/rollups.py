@@ -35,7 +35,9 @@ so two refreshes never rebuild the same rows at once. A request does not queue b
 another refresh (`NOWAIT`), and if its refresh fails for any reason the report reads the
 calls instead: a report never fails or waits minutes because of these tables.
 
-**Known limits.** Stamps come from the writing process's clock: hosts must agree on the
+**Known limits.** A change is redone by every refresh within `MARGIN` after it (they cannot
+tell it from one committed late), so a busy account refreshes on most reads. Stamps come
+from the writing process's clock: hosts must agree on the
 time to well within `MARGIN`, and a write transaction must commit within it. A changed
 call's previous caller is not known, so if a rebuild changes a call's caller, that caller's
 later calls keep their credits until a full build. Deleted calls (only an account deletion
