@@ -109,10 +109,6 @@ class Refreshed:
     credited: int = 0  # qualified calls credited again
     seconds: float = 0.0
 
-    @property
-    def changed(self) -> bool:
-        return self.full_days or self.full_credits or bool(self.days or self.credited)
-
 
 def day_of(at: datetime, zone: ZoneInfo) -> int:
     return (at.astimezone(zone).date() - _EPOCH).days
