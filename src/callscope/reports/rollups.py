@@ -312,6 +312,19 @@ def _period(first: int, last: int, zone: ZoneInfo) -> Period:
     return local_period(_date(first), _date(last), zone)
 
 
+def _inbound_in(account_id: int, period: Period) -> list[ColumnElement[bool]]:
+    return [
+        Call.account_id == account_id,
+        Call.direction == "inbound",
+        Call.started_at >= period.start,
+        Call.started_at < period.end,
+    ]
+
+
+def _insight_of_call(account_id: int) -> ColumnElement[bool]:
+    return and_(CallInsight.call_id == Call.id, CallInsight.account_id == account_id)
+
+
 def _day_counts(account_id: int, zone: ZoneInfo, period: Period) -> Any:
     """The rollup rows of the days of `period`, as a SELECT for INSERT ... SELECT."""
     clock = LocalClock.covering(zone, period.start, period.end)
@@ -333,16 +346,8 @@ def _day_counts(account_id: int, zone: ZoneInfo, period: Period) -> Any:
             case((answered, Call.talk_seconds), else_=0).label("talk"),
         )
         .select_from(Call)
-        .outerjoin(
-            CallInsight,
-            and_(CallInsight.call_id == Call.id, CallInsight.account_id == account_id),
-        )
-        .where(
-            Call.account_id == account_id,
-            Call.direction == "inbound",
-            Call.started_at >= period.start,
-            Call.started_at < period.end,
-        )
+        .outerjoin(CallInsight, _insight_of_call(account_id))
+        .where(*_inbound_in(account_id, period))
         .subquery("facts")
     )
     c = facts.c
@@ -370,16 +375,8 @@ def _phrase_counts(dialect: str, account_id: int, zone: ZoneInfo, period: Period
             CallInsight.key_phrases,
             Call.id.label("call_id"),
         )
-        .join(
-            CallInsight,
-            and_(CallInsight.call_id == Call.id, CallInsight.account_id == account_id),
-        )
-        .where(
-            Call.account_id == account_id,
-            Call.direction == "inbound",
-            Call.started_at >= period.start,
-            Call.started_at < period.end,
-        )
+        .join(CallInsight, _insight_of_call(account_id))
+        .where(*_inbound_in(account_id, period))
         .subquery("facts")
     )
     c = facts.c
