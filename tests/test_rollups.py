@@ -1,4 +1,5 @@
-"""The reports' precomputed tables (daily rollups, key-phrase counts, attribution credits)
+"""The reports' precomputed tables (daily rollups, key-phrase counts, place counts,
+attribution credits)
 against the live queries, on both backends: after a first build, after each kind of change
 a writer makes (a new call, a Core bulk update, a call moved across midnight, a category
 correction, an earlier call joining a later call's journey), after a time zone or sales cycle
@@ -24,7 +25,7 @@ from callscope.db.base import utcnow
 from callscope.intel.models import CallInsight
 from callscope.reports import queries, rollups
 from callscope.reports.filters import ReportFilter, ReportQuery, resolve
-from callscope.reports.models import CallCredit, ReportDay, ReportState
+from callscope.reports.models import CallCredit, ReportDay, ReportPlace, ReportState
 from tests.cli import run
 from tests.factories import Tenant
 from tests.reports_data import Data, add, call, insight, seed, utc, visit
@@ -59,11 +60,12 @@ def _rounded(value: Any) -> Any:
 
 
 def both(app: FastAPI, account_id: int, params: dict[str, Any]) -> list[tuple[Any, Any]]:
-    """(precomputed, live) answers of the four reports that have a precomputed form."""
+    """(precomputed, live) answers of the five reports that have a precomputed form."""
     pairs = []
     runs = [
         (queries.overview, {"rolled": True}, {"rolled": False}),
         (queries.topics, {"rolled": True}, {"rolled": False}),
+        (queries.where, {"rolled": True}, {"rolled": False}),
         (queries.attribution, {"precomputed": True}, {"precomputed": False}),
     ]
     for report_of, fast, slow in runs:
@@ -127,7 +129,15 @@ def test_first_build_equals_the_live_queries(app: FastAPI, tenant: Tenant, data:
         credited = s.scalars(
             select(CallCredit.call_id).where(CallCredit.account_id == tenant.account_id)
         ).all()
+        places = dict(
+            s.execute(
+                select(ReportPlace.by, func.sum(ReportPlace.calls))
+                .where(ReportPlace.account_id == tenant.account_id)
+                .group_by(ReportPlace.by)
+            ).all()
+        )
     assert acme == 10  # c0..c9 but the outbound c11
+    assert places == {"agent": 10, "region": 10}  # each call once in each kind of row
     by_key = ids(app, tenant.account_id)
     # qualified inbound calls: c0 c8 c1 c2 c6; c1's journey has 3 touches (E, A, B)
     expected = {by_key[k] for k in ("c0", "c8", "c1", "c2", "c6")}

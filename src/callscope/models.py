@@ -8,7 +8,13 @@ from callscope.db.base import Base
 from callscope.intel.models import CallInsight, CategoryCorrection
 from callscope.jobs.models import Job, JobState
 from callscope.numbers.models import ExhaustionPolicy, Pool, Source, TrackingNumber
-from callscope.reports.models import CallCredit, ReportDay, ReportPhrase, ReportState
+from callscope.reports.models import (
+    CallCredit,
+    ReportDay,
+    ReportPhrase,
+    ReportPlace,
+    ReportState,
+)
 from callscope.sites.models import Site
 from callscope.tracking.models import PageView, VisitorSession
 
@@ -30,6 +36,7 @@ __all__ = [
     "Pool",
     "ReportDay",
     "ReportPhrase",
+    "ReportPlace",
     "ReportState",
     "Role",
     "Site",

@@ -7,6 +7,10 @@ They are caches of the calls, never a source of truth: `rollups.refresh` rebuild
   columns the overview, the sources report (by source) and the topics report group or filter
   by; a 90-day overview sums a few thousand of these rows instead of reading 100,000 calls.
 - `ReportPhrase`: calls mentioning each key phrase, per local day, category and source.
+- `ReportPlace`: the when-and-where report's counts per local day, category and whether
+  answered, by where the call was taken (location and agent) and, in rows of their own, by
+  where the caller is (country and region). No source: with the source as well, a day has
+  about as many rows as calls (20 agents x 20 regions x categories x sources).
 - `CallCredit`: a qualified call's attribution credits, one row per touch of its journey,
   with the credit each of the six models gives that touch (each model's credits of a call
   sum to 1).
@@ -71,6 +75,23 @@ class ReportPhrase(IdMixin, Base):
     source_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     phrase: Mapped[str] = mapped_column(Text)
     calls: Mapped[int] = mapped_column()
+
+
+class ReportPlace(IdMixin, Base):
+    __tablename__ = "report_places"
+    __table_args__ = (Index("ix_report_places_account_id_day", "account_id", "day"),)
+
+    account_id: Mapped[int] = _account()
+    day: Mapped[int] = mapped_column()
+    by: Mapped[str] = mapped_column(String(8))  # "agent": location and agent; "region"
+    category: Mapped[str | None] = mapped_column(String(64), default=None)
+    answered: Mapped[bool] = mapped_column()
+    location: Mapped[str | None] = mapped_column(String(200), default=None)
+    agent: Mapped[str | None] = mapped_column(String(100), default=None)
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    region: Mapped[str | None] = mapped_column(String(100), default=None)
+    calls: Mapped[int] = mapped_column()
+    answered_talk: Mapped[int] = mapped_column(BigInteger)
 
 
 class CallCredit(Base):

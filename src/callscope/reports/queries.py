@@ -31,7 +31,7 @@ from callscope.reports.facts import (
 )
 from callscope.reports.filters import Period, ReportFilter
 from callscope.reports.localtime import LocalClock, day_from_number, day_number, hour, weekday
-from callscope.reports.models import ReportDay
+from callscope.reports.models import ReportDay, ReportPlace
 from callscope.reports.schemas import (
     AttributionReport,
     CategoryCount,
@@ -273,27 +273,48 @@ def _performance(rows: Sequence[Any], name: str) -> list[PerformanceRow]:
 _PERFORMANCE = ("calls", "answered", "answered_talk", "leads")
 
 
-def where(session: Session, f: ReportFilter) -> WhereReport:
+def where(session: Session, f: ReportFilter, *, rolled: bool | None = None) -> WhereReport:
+    """From `report_places` when the filter narrows by category at most (`rolled=None`; they
+    keep no source), else, or with `rolled=False`, from the calls."""
+    rolled = (f.rolled_up if rolled is None else rolled) and not f.source_ids
+    if rolled and not rollups.fresh(session, f.account_id):
+        rolled = False
     report_settings(session)
     leads = lead_keys(session, f.account_id)
-    facts = call_facts(
-        f,
-        leads,
-        Call.location.label("location"),
-        Call.agent.label("agent"),
-        Call.caller_country.label("country"),
-        Call.caller_region.label("region"),
-    )
-    c = facts.c
-    # One pass: agents mostly work at one location and callers come from a few regions, so
-    # (location, agent, country, region) groups stay few; they fold into each table below.
-    groups = session.execute(
-        select(c.location, c.agent, c.country, c.region, *measures(facts)).group_by(
-            c.location, c.agent, c.country, c.region
+    agents: Sequence[Any]
+    regions_of: Sequence[Any]
+    if rolled:
+        p = ReportPlace
+        measured = rollups.place_measures(leads)
+        agents = session.execute(
+            select(p.location, p.agent, *measured)
+            .where(*rollups.where(p, f), p.by == "agent")
+            .group_by(p.location, p.agent)
+        ).all()
+        regions_of = session.execute(
+            select(p.country, p.region, *measured)
+            .where(*rollups.where(p, f), p.by == "region")
+            .group_by(p.country, p.region)
+        ).all()
+    else:
+        facts = call_facts(
+            f,
+            leads,
+            Call.location.label("location"),
+            Call.agent.label("agent"),
+            Call.caller_country.label("country"),
+            Call.caller_region.label("region"),
         )
-    ).all()
+        c = facts.c
+        # One pass: agents mostly work at one location and callers come from a few regions,
+        # so (location, agent, country, region) groups stay few; they fold into each table.
+        agents = regions_of = session.execute(
+            select(c.location, c.agent, c.country, c.region, *measures(facts)).group_by(
+                c.location, c.agent, c.country, c.region
+            )
+        ).all()
     by_region: dict[tuple[str | None, str | None], dict[str, int]] = defaultdict(dict)
-    for r in groups:
+    for r in regions_of:
         _add(by_region[(r.country, r.region)], r, ("calls", "answered", "leads"))
     regions = [
         RegionRow(country=country, region=region, **acc)
@@ -310,8 +331,8 @@ def where(session: Session, f: ReportFilter) -> WhereReport:
     )
     return WhereReport(
         filter=echo(f),
-        locations=_performance(groups, "location"),
-        agents=_performance(groups, "agent"),
+        locations=_performance(agents, "location"),
+        agents=_performance(agents, "agent"),
         regions=regions,
     )
 

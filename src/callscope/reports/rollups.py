@@ -8,7 +8,7 @@ about reports. `refresh` asks what was stamped since the account's `days_through
 change can become visible a little after its stamp), and redoes only that:
 
 - **Daily rollups.** Each local day holding a changed call or insight is deleted and
-  counted again from the calls (one `INSERT ... SELECT` per run of consecutive days), so a
+  counted again from the calls (one `INSERT ... SELECT` per table and run of consecutive days), so a
   day's rows are always what the live query gives for that day. The day before and after
   are counted again too: a call's start time can move when an earlier event of it arrives
   late (by seconds to minutes, never by a day), and may cross midnight.
@@ -66,6 +66,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
@@ -85,7 +86,13 @@ from callscope.reports import attribution
 from callscope.reports.facts import MISSED, phrases_of, report_settings
 from callscope.reports.filters import Period, ReportFilter, local_period
 from callscope.reports.localtime import LocalClock, day_number, epoch
-from callscope.reports.models import CallCredit, ReportDay, ReportPhrase, ReportState
+from callscope.reports.models import (
+    CallCredit,
+    ReportDay,
+    ReportPhrase,
+    ReportPlace,
+    ReportState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +267,7 @@ def refresh(
     if (done.full_days or done.full_credits) and session.get_bind().dialect.name == "postgresql":
         # A full build can add most of a table's rows at once: plan on what is there now
         # (an estimate of a few rows sorted 50,000 on disk), not on what autovacuum saw last.
-        session.execute(text("ANALYZE report_days, report_phrases, call_credits"))
+        session.execute(text("ANALYZE report_days, report_phrases, report_places, call_credits"))
     state.timezone = account.timezone
     state.sales_cycle_days = account.sales_cycle_days
     state.days_through = now
@@ -390,6 +397,41 @@ def _phrase_counts(dialect: str, account_id: int, zone: ZoneInfo, period: Period
     )
 
 
+def _place_counts(account_id: int, zone: ZoneInfo, period: Period) -> list[Any]:
+    """The `report_places` rows of the days of `period`: one SELECT by location and agent,
+    one by caller region."""
+    clock = LocalClock.covering(zone, period.start, period.end)
+    answered = Call.status == CallStatus.answered
+    facts = (
+        select(
+            Call.account_id,
+            day_number(clock.seconds(Call.started_at)).label("day"),
+            CallInsight.category,
+            case((answered, True), else_=False).label("answered"),
+            Call.location,
+            Call.agent,
+            Call.caller_country.label("country"),
+            Call.caller_region.label("region"),
+            case((answered, Call.talk_seconds), else_=0).label("talk"),
+        )
+        .select_from(Call)
+        .outerjoin(CallInsight, _insight_of_call(account_id))
+        .where(*_inbound_in(account_id, period))
+        .subquery("facts")
+    )
+    c = facts.c
+    common = (c.account_id, c.day, c.category, c.answered)
+    counts = (func.count(), func.coalesce(func.sum(c.talk), 0))
+    return [
+        select(*common, literal("agent"), c.location, c.agent, null(), null(), *counts).group_by(
+            *common, c.location, c.agent
+        ),
+        select(*common, literal("region"), null(), null(), c.country, c.region, *counts).group_by(
+            *common, c.country, c.region
+        ),
+    ]
+
+
 _DAY_COLUMNS = [
     "account_id",
     "day",
@@ -403,6 +445,20 @@ _DAY_COLUMNS = [
     "answered_talk",
 ]
 _PHRASE_COLUMNS = ["account_id", "day", "category", "source_id", "phrase", "calls"]
+_PLACE_COLUMNS = [
+    "account_id",
+    "day",
+    "category",
+    "answered",
+    "by",
+    "location",
+    "agent",
+    "country",
+    "region",
+    "calls",
+    "answered_talk",
+]
+_DAILY = (ReportDay, ReportPhrase, ReportPlace)  # the tables counted per local day
 
 
 def _count_run(session: Session, account_id: int, zone: ZoneInfo, first: int, last: int) -> None:
@@ -416,11 +472,13 @@ def _count_run(session: Session, account_id: int, zone: ZoneInfo, first: int, la
             _PHRASE_COLUMNS, _phrase_counts(dialect, account_id, zone, period)
         )
     )
+    for counts in _place_counts(account_id, zone, period):
+        session.execute(insert(ReportPlace).from_select(_PLACE_COLUMNS, counts))
 
 
 def _count_days(session: Session, account_id: int, zone: ZoneInfo, days: set[int]) -> int:
     for first, last in _runs(days):
-        for table in (ReportDay, ReportPhrase):
+        for table in _DAILY:
             session.execute(
                 delete(table).where(
                     table.account_id == account_id, table.day >= first, table.day <= last
@@ -431,7 +489,7 @@ def _count_days(session: Session, account_id: int, zone: ZoneInfo, days: set[int
 
 
 def _build_days(session: Session, account_id: int, zone: ZoneInfo) -> int:
-    for table in (ReportDay, ReportPhrase):
+    for table in _DAILY:
         session.execute(delete(table).where(table.account_id == account_id))
     first_at, last_at = session.execute(
         select(func.min(Call.started_at), func.max(Call.started_at)).where(
@@ -569,8 +627,8 @@ def _credit_changed(
 # Reading the rollups
 
 
-def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, ReportDay.calls), else_=0)), 0)
+def _sum_if(condition: ColumnElement[bool], table: Any = ReportDay) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, table.calls), else_=0)), 0)
 
 
 def measures(leads: list[str]) -> list[ColumnElement[Any]]:
@@ -586,6 +644,17 @@ def measures(leads: list[str]) -> list[ColumnElement[Any]]:
         _sum_if(d.first_time_caller.is_(False)).label("repeat"),
         (_sum_if(is_lead) if is_lead is not None else literal(0)).label("leads"),
         func.coalesce(func.sum(d.answered_talk), 0).label("answered_talk"),
+    ]
+
+
+def place_measures(leads: list[str]) -> list[ColumnElement[Any]]:
+    """calls, answered, leads and answered_talk summed over `report_places` rows."""
+    p = ReportPlace
+    return [
+        func.coalesce(func.sum(p.calls), 0).label("calls"),
+        _sum_if(p.answered.is_(True), p).label("answered"),
+        (_sum_if(p.category.in_(leads), p) if leads else literal(0)).label("leads"),
+        func.coalesce(func.sum(p.answered_talk), 0).label("answered_talk"),
     ]
 
 
