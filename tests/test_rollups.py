@@ -254,8 +254,8 @@ def test_nothing_changed_means_nothing_to_do(app: FastAPI, tenant: Tenant, data:
     with app.state.reader() as s:
         assert rollups.stale(s, a)
         assert rollups.fresh(s, a)
-        # The seed's rows were stamped within the margin: changed until it has passed.
-        assert rollups.stale(s, a)
+        # The seed's rows were stamped within the margin: remembered as counted.
+        assert not rollups.stale(s, a)
     aged = utcnow() - rollups.MARGIN - timedelta(minutes=1)
     with app.state.sessionmaker.begin() as s:  # as if the seed had been written earlier
         s.execute(update(Call).where(Call.account_id == a).values(updated_at=aged))
@@ -266,6 +266,41 @@ def test_nothing_changed_means_nothing_to_do(app: FastAPI, tenant: Tenant, data:
     add(app, [call(a, "n2", utc(11, 6, 17), source_id=data.google)])
     with app.state.reader() as s:
         assert rollups.stale(s, a)
+
+
+def test_changes_within_the_margin_are_counted_once(
+    app: FastAPI, tenant: Tenant, data: Data
+) -> None:
+    a = tenant.account_id
+    with app.state.sessionmaker() as s:
+        assert rollups.refresh(s, a).full_days  # the seed, all stamped within the margin
+        s.commit()
+    add(app, [call(a, "n3", utc(11, 6, 17), source_id=data.google)])
+    with app.state.sessionmaker() as s:
+        first = rollups.refresh(s, a)  # the new call's day and the days beside it, not the seed's
+        s.commit()
+    with app.state.sessionmaker() as s:
+        again = rollups.refresh(s, a)
+        s.commit()
+    assert (first.days, first.credited) == (3, 0)
+    assert (again.days, again.credited) == (0, 0)
+    # Stamped before the last refresh, committed after it (a slow transaction): still counted.
+    built = state(app, a)
+    assert built is not None and built.days_through is not None
+    late = built.days_through - timedelta(seconds=30)
+    c3 = ids(app, a)["c3"]
+    with app.state.sessionmaker.begin() as s:
+        s.execute(
+            update(Call)
+            .where(Call.id == c3)
+            .values(status="answered", talk_seconds=75, updated_at=late)
+        )
+    with app.state.reader() as s:
+        assert rollups.stale(s, a)
+    with app.state.sessionmaker() as s:
+        assert rollups.refresh(s, a).days == 3
+        s.commit()
+    assert_same(app, a)
 
 
 def test_a_large_account_reads_the_calls_until_the_cli_builds_the_tables(

@@ -14,8 +14,9 @@ They are caches of the calls, never a source of truth: `rollups.refresh` rebuild
 - `CallCredit`: a qualified call's attribution credits, one row per touch of its journey,
   with the credit each of the six models gives that touch (each model's credits of a call
   sum to 1).
-- `ReportState`: per account, up to when the above are current, and the time zone and sales
-  cycle they were computed with (changing either rebuilds them).
+- `ReportState`: per account, up to when the above are current, the changes just before
+  then that are already counted, and the time zone and sales cycle they were computed with
+  (changing either rebuilds them).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callscope.db.base import Base, BigId, IdMixin, utcnow
+from callscope.db.base import Base, BigId, IdMixin, JSONValue, utcnow
 
 
 def _account() -> Mapped[int]:
@@ -45,6 +46,9 @@ class ReportState(Base):
     # `rollups.MARGIN`, are in the tables; None: never built.
     days_through: Mapped[datetime | None] = mapped_column(default=None)
     credits_through: Mapped[datetime | None] = mapped_column(default=None)
+    # The changes stamped within `rollups.MARGIN` before then that are already in the tables
+    # ("c:<call id>:<updated_at>", "i:<insight id>:<updated_at>"); None: not known (too many).
+    seen: Mapped[list[str] | None] = mapped_column(JSONValue, default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

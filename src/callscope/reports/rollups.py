@@ -35,8 +35,13 @@ so two refreshes never rebuild the same rows at once. A request does not queue b
 another refresh (`NOWAIT`), and if its refresh fails for any reason the report reads the
 calls instead: a report never fails or waits minutes because of these tables.
 
-**Known limits.** A change is redone by every refresh within `MARGIN` after it (they cannot
-tell it from one committed late), so a busy account refreshes on most reads. Stamps come
+**Counted once.** A change stays within `MARGIN` for two minutes, and a refresh cannot
+tell it from one committed late; so each refresh keeps the changes stamped within the
+margin that it saw (`report_state.seen`, row and stamp, read before its counting) and the
+next one skips them: a busy account's reads do not redo the last two minutes' calls every
+time. Beyond `SEEN_MAX` such changes (an import), none are kept and they are redone.
+
+**Known limits.** Stamps come
 from the writing process's clock: hosts must agree on the
 time to well within `MARGIN`, and a write transaction must commit within it. A changed
 call's previous caller is not known, so if a rebuild changes a call's caller, that caller's
@@ -103,6 +108,7 @@ INLINE_FULL = 5_000  # calls beyond which a request leaves a full build to the C
 # request holds SQLite's write lock while it refreshes: at most a second or two)
 SLACK = 86_400  # seconds: a changed call's start may have moved by up to this much
 CHUNK = 2000
+SEEN_MAX = 1000  # changes within the margin a refresh remembers as counted
 _EPOCH = date(1970, 1, 1)
 
 
@@ -129,6 +135,26 @@ def _date(day: int) -> date:
 # Freshness
 
 
+def _key(kind: str, row_id: int, at: datetime | None) -> str:
+    """A change as `ReportState.seen` keeps it: the row and the stamp it had."""
+    return f"{kind}:{row_id}:{at.isoformat() if at else ''}"
+
+
+def _recent(session: Session, account_id: int, since: datetime) -> list[str] | None:
+    """The changes stamped since `since`; None if more than `SEEN_MAX`."""
+    keys: list[str] = []
+    for kind, model in (("c", Call), ("i", CallInsight)):
+        rows = session.execute(
+            select(model.id, model.updated_at)
+            .where(model.account_id == account_id, model.updated_at >= since)
+            .limit(SEEN_MAX + 1)
+        ).all()
+        keys.extend(_key(kind, row_id, at) for row_id, at in rows)
+        if len(keys) > SEEN_MAX:
+            return None
+    return keys
+
+
 def _stale(session: Session, account: Account, state: ReportState | None) -> bool:
     if _full_due(account, state):
         return True
@@ -136,6 +162,9 @@ def _stale(session: Session, account: Account, state: ReportState | None) -> boo
     assert state.days_through
     assert state.credits_through
     since = min(state.days_through, state.credits_through) - MARGIN
+    if state.seen:
+        recent = _recent(session, account.id, since)
+        return recent is None or not set(recent) <= set(state.seen)
     changed_call = select(Call.id).where(Call.account_id == account.id, Call.updated_at >= since)
     changed_insight = select(CallInsight.id).where(
         CallInsight.account_id == account.id, CallInsight.updated_at >= since
@@ -248,14 +277,17 @@ def refresh(
     now = utcnow()
     zone = ZoneInfo(account.timezone)
     done = Refreshed()
-    changed_calls = _changed_calls(session, account_id, state.credits_through, full)
+    # Read before counting: whatever is visible now is in the counts that follow.
+    recent = _recent(session, account_id, now - MARGIN)
+    seen = set(state.seen or ())
+    changed_calls = _changed_calls(session, account_id, state.credits_through, full, seen)
     if changed_calls is not None and len(changed_calls) > FULL_ABOVE:
         full = True
     if full or state.days_through is None or state.timezone != account.timezone:
         done.full_days = True
         done.days = _build_days(session, account_id, zone)
     else:
-        days = _changed_days(session, account_id, zone, state.days_through - MARGIN)
+        days = _changed_days(session, account_id, zone, state.days_through - MARGIN, seen)
         done.days = _count_days(session, account_id, zone, days)
     if full or state.credits_through is None or state.sales_cycle_days != account.sales_cycle_days:
         done.full_credits = True
@@ -272,6 +304,7 @@ def refresh(
     state.sales_cycle_days = account.sales_cycle_days
     state.days_through = now
     state.credits_through = now
+    state.seen = recent
     done.seconds = round(time.perf_counter() - began, 3)
     return done
 
@@ -280,10 +313,15 @@ def refresh(
 # Daily rollups
 
 
-def _changed_days(session: Session, account_id: int, zone: ZoneInfo, since: datetime) -> set[int]:
-    calls = select(Call.started_at).where(Call.account_id == account_id, Call.updated_at >= since)
+def _changed_days(
+    session: Session, account_id: int, zone: ZoneInfo, since: datetime, seen: set[str]
+) -> set[int]:
+    """The local days to count again for the changes since `since` not in `seen`."""
+    calls = select(literal("c"), Call.id, Call.updated_at, Call.started_at).where(
+        Call.account_id == account_id, Call.updated_at >= since
+    )
     insights = (
-        select(Call.started_at)
+        select(literal("i"), CallInsight.id, CallInsight.updated_at, Call.started_at)
         .join(CallInsight, CallInsight.call_id == Call.id)
         .where(
             CallInsight.account_id == account_id,
@@ -293,9 +331,10 @@ def _changed_days(session: Session, account_id: int, zone: ZoneInfo, since: date
     )
     days: set[int] = set()
     for query in (calls, insights):
-        for (at,) in session.execute(query):
-            day = day_of(at, zone)
-            days.update((day - 1, day, day + 1))
+        for kind, row_id, stamp, at in session.execute(query):
+            if _key(kind, row_id, stamp) not in seen:
+                day = day_of(at, zone)
+                days.update((day - 1, day, day + 1))
     return days
 
 
@@ -509,18 +548,22 @@ def _build_days(session: Session, account_id: int, zone: ZoneInfo) -> int:
 
 
 def _changed_calls(
-    session: Session, account_id: int, through: datetime | None, full: bool
+    session: Session, account_id: int, through: datetime | None, full: bool, seen: set[str]
 ) -> list[tuple[int, str | None, int]] | None:
     """(id, caller, start in epoch seconds) of the calls stamped since `through` less the
-    margin; None when a full build is due anyway."""
+    margin and not in `seen`; None when a full build is due anyway."""
     if full or through is None:
         return None
     rows = session.execute(
-        select(Call.id, Call.caller, epoch(Call.started_at)).where(
+        select(Call.id, Call.caller, epoch(Call.started_at), Call.updated_at).where(
             Call.account_id == account_id, Call.updated_at >= through - MARGIN
         )
     ).all()
-    return [(int(i), caller, int(at)) for i, caller, at in rows]
+    return [
+        (int(i), caller, int(at))
+        for i, caller, at, stamp in rows
+        if _key("c", i, stamp) not in seen
+    ]
 
 
 def _credit_rows(

@@ -1,4 +1,5 @@
-"""report places: the when-and-where report's daily counts by location, agent and region
+"""report places: the when-and-where report's daily counts by location, agent and region;
+the changes a refresh has already counted
 
 Revision ID: 0009_report_places
 Revises: 0008_report_rollups
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0009_report_places"
 down_revision: str | None = "0008_report_rollups"
@@ -23,6 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BigId = sa.BigInteger().with_variant(sa.INTEGER(), "sqlite")
+JSONValue = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
@@ -48,7 +51,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_places_account_id_day", "report_places", ["account_id", "day"])
     op.execute("DELETE FROM report_state")
+    with op.batch_alter_table("report_state") as batch:
+        batch.add_column(sa.Column("seen", JSONValue, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("report_state") as batch:
+        batch.drop_column("seen")
     op.drop_table("report_places")
