@@ -25,7 +25,13 @@ from callscope.db.base import utcnow
 from callscope.intel.models import CallInsight
 from callscope.reports import queries, rollups
 from callscope.reports.filters import ReportFilter, ReportQuery, resolve
-from callscope.reports.models import CallCredit, ReportDay, ReportPlace, ReportState
+from callscope.reports.models import (
+    CallCredit,
+    ReportDay,
+    ReportPhrase,
+    ReportPlace,
+    ReportState,
+)
 from tests.cli import run
 from tests.factories import Tenant
 from tests.reports_data import Data, add, call, insight, seed, utc, visit
@@ -268,6 +274,11 @@ def test_nothing_changed_means_nothing_to_do(app: FastAPI, tenant: Tenant, data:
         assert rollups.stale(s, a)
 
 
+def _ids_of(app: FastAPI, table: Any, account_id: int) -> set[int]:
+    with app.state.sessionmaker() as s:
+        return set(s.scalars(select(table.id).where(table.account_id == account_id)))
+
+
 def test_changes_within_the_margin_are_counted_once(
     app: FastAPI, tenant: Tenant, data: Data
 ) -> None:
@@ -275,10 +286,13 @@ def test_changes_within_the_margin_are_counted_once(
     with app.state.sessionmaker() as s:
         assert rollups.refresh(s, a).full_days  # the seed, all stamped within the margin
         s.commit()
+    phrase_rows = _ids_of(app, ReportPhrase, a)
     add(app, [call(a, "n3", utc(11, 6, 17), source_id=data.google)])
     with app.state.sessionmaker() as s:
         first = rollups.refresh(s, a)  # the new call's day and the days beside it, not the seed's
         s.commit()
+    # A call without an insight has no key phrases: the phrase counts were left as they were.
+    assert _ids_of(app, ReportPhrase, a) == phrase_rows
     with app.state.sessionmaker() as s:
         again = rollups.refresh(s, a)
         s.commit()
@@ -286,7 +300,8 @@ def test_changes_within_the_margin_are_counted_once(
     assert (again.days, again.credited) == (0, 0)
     # Stamped before the last refresh, committed after it (a slow transaction): still counted.
     built = state(app, a)
-    assert built is not None and built.days_through is not None
+    assert built is not None
+    assert built.days_through is not None
     late = built.days_through - timedelta(seconds=30)
     c3 = ids(app, a)["c3"]
     with app.state.sessionmaker.begin() as s:

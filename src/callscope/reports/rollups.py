@@ -287,8 +287,11 @@ def refresh(
         done.full_days = True
         done.days = _build_days(session, account_id, zone)
     else:
-        days = _changed_days(session, account_id, zone, state.days_through - MARGIN, seen)
-        done.days = _count_days(session, account_id, zone, days)
+        days, with_insight = _changed_days(
+            session, account_id, zone, state.days_through - MARGIN, seen
+        )
+        done.days = _count_days(session, account_id, zone, days, (ReportDay, ReportPlace))
+        _count_days(session, account_id, zone, with_insight, (ReportPhrase,))
     if full or state.credits_through is None or state.sales_cycle_days != account.sales_cycle_days:
         done.full_credits = True
         done.credited = _build_credits(session, account_id, account.sales_cycle_days)
@@ -315,13 +318,23 @@ def refresh(
 
 def _changed_days(
     session: Session, account_id: int, zone: ZoneInfo, since: datetime, seen: set[str]
-) -> set[int]:
-    """The local days to count again for the changes since `since` not in `seen`."""
-    calls = select(literal("c"), Call.id, Call.updated_at, Call.started_at).where(
-        Call.account_id == account_id, Call.updated_at >= since
+) -> tuple[set[int], set[int]]:
+    """The local days to count again for the changes since `since` not in `seen`, and of
+    those the days of changed calls with an insight or changed insights: a call without one
+    has no key phrases, so a new call's phrase counts stay as they are."""
+    calls = (
+        select(
+            literal("c"),
+            Call.id,
+            Call.updated_at,
+            Call.started_at,
+            CallInsight.id.is_not(None),
+        )
+        .outerjoin(CallInsight, _insight_of_call(account_id))
+        .where(Call.account_id == account_id, Call.updated_at >= since)
     )
     insights = (
-        select(literal("i"), CallInsight.id, CallInsight.updated_at, Call.started_at)
+        select(literal("i"), CallInsight.id, CallInsight.updated_at, Call.started_at, true())
         .join(CallInsight, CallInsight.call_id == Call.id)
         .where(
             CallInsight.account_id == account_id,
@@ -330,12 +343,15 @@ def _changed_days(
         )
     )
     days: set[int] = set()
+    with_insight: set[int] = set()
     for query in (calls, insights):
-        for kind, row_id, stamp, at in session.execute(query):
+        for kind, row_id, stamp, at, has_insight in session.execute(query):
             if _key(kind, row_id, stamp) not in seen:
                 day = day_of(at, zone)
                 days.update((day - 1, day, day + 1))
-    return days
+                if has_insight:
+                    with_insight.update((day - 1, day, day + 1))
+    return days, with_insight
 
 
 def _runs(days: set[int]) -> Iterator[tuple[int, int]]:
@@ -500,30 +516,46 @@ _PLACE_COLUMNS = [
 _DAILY = (ReportDay, ReportPhrase, ReportPlace)  # the tables counted per local day
 
 
-def _count_run(session: Session, account_id: int, zone: ZoneInfo, first: int, last: int) -> None:
+def _count_run(
+    session: Session,
+    account_id: int,
+    zone: ZoneInfo,
+    first: int,
+    last: int,
+    tables: Sequence[type[Any]] = _DAILY,
+) -> None:
     period = _period(first, last, zone)
     dialect = session.get_bind().dialect.name
-    session.execute(
-        insert(ReportDay).from_select(_DAY_COLUMNS, _day_counts(account_id, zone, period))
-    )
-    session.execute(
-        insert(ReportPhrase).from_select(
-            _PHRASE_COLUMNS, _phrase_counts(dialect, account_id, zone, period)
+    if ReportDay in tables:
+        session.execute(
+            insert(ReportDay).from_select(_DAY_COLUMNS, _day_counts(account_id, zone, period))
         )
-    )
-    for counts in _place_counts(account_id, zone, period):
-        session.execute(insert(ReportPlace).from_select(_PLACE_COLUMNS, counts))
+    if ReportPhrase in tables:
+        session.execute(
+            insert(ReportPhrase).from_select(
+                _PHRASE_COLUMNS, _phrase_counts(dialect, account_id, zone, period)
+            )
+        )
+    if ReportPlace in tables:
+        for counts in _place_counts(account_id, zone, period):
+            session.execute(insert(ReportPlace).from_select(_PLACE_COLUMNS, counts))
 
 
-def _count_days(session: Session, account_id: int, zone: ZoneInfo, days: set[int]) -> int:
+def _count_days(
+    session: Session,
+    account_id: int,
+    zone: ZoneInfo,
+    days: set[int],
+    tables: Sequence[type[Any]] = _DAILY,
+) -> int:
     for first, last in _runs(days):
-        for table in _DAILY:
+        for table in tables:
             session.execute(
                 delete(table).where(
                     table.account_id == account_id, table.day >= first, table.day <= last
                 )
             )
-        _count_run(session, account_id, zone, first, last)
+        _count_run(session, account_id, zone, first, last, tables)
     return len(days)
 
 
