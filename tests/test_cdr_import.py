@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import gc
 import json
 import os
 import secrets
@@ -18,6 +20,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 
 from callscope.calls import cdr_bulk, cdr_import
+from callscope.calls.providers import asterisk
 from callscope.db.engine import make_engine, make_sessionmaker
 from tests.cli import run
 from tests.conftest import ADMIN_URL, IN_CI, _admin_conninfo
@@ -389,3 +392,49 @@ def test_bulk_writes_store_what_sqlalchemy_stores() -> None:
     assert defaults["tags"] == []
     assert defaults["recording_attempts"] == 0
     assert isinstance(defaults["created_at"], datetime)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        cdr_line("1764533391.60"),
+        cdr_line("1764533391.61", answer="", billsec="0", disposition="NO ANSWER"),
+        cdr_line("1764533391.62", end="", lastapp="VoiceMail"),
+        cdr_line(None, src="", clid="", disposition="BUSY", answer="", billsec="0"),
+        # The hour that does not exist, and one that happens twice, in Chicago.
+        cdr_line("1764533391.63", start="2026-03-08 02:30:00", answer="2026-03-08 03:00:01"),
+        cdr_line("1764533391.64", start="2026-11-01 01:30:00", end="2026-11-01 01:59:59"),
+        cdr_line("1764533391.65", start="2026-11-30T14:03:11+00:00", extra=("x", "", "", "4")),
+    ],
+)
+def test_facts_read_at_import_are_what_the_stored_row_gives(line: str) -> None:
+    """The importer builds calls from the times `parse_row` read, not by normalizing again."""
+    zone = ZoneInfo("America/Chicago")
+    row = next(csv.reader([line], strict=True))
+    parsed = asterisk.parse_row(row, zone)
+    payload: dict[str, Any] = {"row": parsed.cols, "call_key": parsed.call_key, "tz": zone.key}
+    payload["region"] = "US"
+    received = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    from_import = asterisk.read_facts(payload, parsed.times, received)
+    stored = json.loads(json.dumps(payload))  # as the processor reads it back
+    assert from_import == asterisk.normalize(stored, received)
+    for name in ("started_at", "answered_at", "ended_at"):  # same instant and same zone
+        ours, theirs = (
+            getattr(from_import, name),
+            getattr(asterisk.normalize(stored, received), name),
+        )
+        assert (ours and (ours.utcoffset(), ours.tzinfo)) == (
+            theirs and (theirs.utcoffset(), theirs.tzinfo)
+        )
+
+
+def test_the_collector_is_off_during_an_import_and_as_it_was_after() -> None:
+    was = gc.isenabled()
+    try:
+        for before in (True, False):
+            (gc.enable if before else gc.disable)()
+            with cdr_import._collections_per_batch():
+                assert not gc.isenabled()
+            assert gc.isenabled() is before
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -12,7 +12,8 @@ events (the same uniqueid with another sequence imported before, events a crash 
 pending) goes through `processor.process_events`, which re-reads every event of the call.
 The rest, nearly every row of a CDR file, are built from the rows in memory with the
 processor's own steps (normalize, merge, values, attribution, caller history), so the
-record is the one the processor would have built.
+record is the one the processor would have built; the importer hands over the Facts it
+read with each row (`store`'s `facts`), the same `normalize` gives for the stored payload.
 
 Rows are written through the driver rather than SQLAlchemy (the statements name columns from
 the table metadata, hence the `noqa: S608`; values are always parameters): its per-row parameter
@@ -27,10 +28,9 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Column, Table, select, update
 from sqlalchemy.engine import Dialect
@@ -55,27 +55,34 @@ Convert = Callable[[Any], Any]
 NATIVE = (Boolean, Float, Integer, String)
 
 
-@dataclass(frozen=True)
-class Stored:
-    """A row of the batch that was new: its event id and the event."""
+class Stored(NamedTuple):
+    """A row of the batch that was new: its event id, the event, and its facts if read already."""
 
     id: int
     event: RawEvent
+    facts: Facts | None = None
 
 
-def store(session: Session, events: Sequence[RawEvent]) -> list[Stored]:
-    """Insert the events that are not stored yet; the new ones, in batch order. Caller commits."""
+def store(
+    session: Session, events: Sequence[RawEvent], facts: Sequence[Facts] | None = None
+) -> list[Stored]:
+    """Insert the events that are not stored yet; the new ones, in batch order. Caller commits.
+
+    `facts`, one per event when given, are what the adapter reads from each event's payload:
+    the importer has them from parsing the row, and `build` then need not read them again.
+    """
     if not events:
         return []
+    read = facts if facts is not None else [None] * len(events)
     cursor = _driver(session).cursor()
     given = ["account_id", "provider", "event_key", "call_key", "payload", "received_at"]
     rows = [
         (e.account_id, e.provider, e.event_key, e.call_key, e.payload, e.received_at)
         for e in events
     ]
-    by_key: dict[str, RawEvent] = {}
-    for event in events:
-        by_key.setdefault(event.event_key, event)
+    by_key: dict[str, tuple[RawEvent, Facts | None]] = {}
+    for event, known in zip(events, read, strict=True):
+        by_key.setdefault(event.event_key, (event, known))
     dialect = session.get_bind().dialect
     writer = _Writer(EVENTS, given, dialect)
     columns = ", ".join(writer.columns)
@@ -109,7 +116,7 @@ def store(session: Session, events: Sequence[RawEvent]) -> list[Stored]:
             " AND provider = ? ORDER BY id",
             (before, events[0].account_id, events[0].provider),
         ).fetchall()
-    return [Stored(i, by_key[k]) for i, k in new if k in by_key]
+    return [Stored(i, *by_key[k]) for i, k in new if k in by_key]
 
 
 def build(session: Session, account_id: int, stored: Sequence[Stored]) -> processor.Result:
@@ -131,6 +138,9 @@ def build(session: Session, account_id: int, stored: Sequence[Stored]) -> proces
         if call_key in known:
             continue
         for s in items:
+            if s.facts is not None:
+                facts[call_key].append((s.id, s.facts))
+                continue
             try:
                 facts[call_key].append((s.id, normalize(s.event.payload, s.event.received_at)))
             except Exception as exc:  # one unreadable event must not block the rest
