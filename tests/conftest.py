@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -39,23 +40,34 @@ def _admin_conninfo() -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def postgresql_url() -> Iterator[str]:
-    """A fresh, migrated-later PostgreSQL database for this test run, dropped at the end."""
+@contextmanager
+def scratch_postgresql(prefix: str, driver: str | None = None) -> Iterator[str]:
+    """A new, empty PostgreSQL database's URL, dropped afterwards; a skip when PostgreSQL is
+    not reachable, a failure under CI=true."""
     try:
         admin = psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required under CI=true: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
-    name = f"callscope_test_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        url = make_url(ADMIN_URL).set(database=name)
+        if driver:
+            url = url.set(drivername=driver)
+        yield url.render_as_string(hide_password=False)
     finally:
         with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A fresh, migrated-later PostgreSQL database for this test run, dropped at the end."""
+    with scratch_postgresql("callscope_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

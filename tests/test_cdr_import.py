@@ -5,25 +5,21 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import make_url
 
 from callscope.calls import cdr_bulk, cdr_import
 from callscope.calls.providers import asterisk
 from callscope.db.engine import make_engine, make_sessionmaker
 from tests.cli import run
-from tests.conftest import ADMIN_URL, IN_CI, _admin_conninfo
+from tests.conftest import scratch_postgresql
 
 FLYER = "+15125550111"
 
@@ -71,20 +67,8 @@ def cdr_line(
 @pytest.fixture
 def fresh_postgresql() -> Iterator[str]:
     """An empty PostgreSQL database for one demo seed, dropped afterwards."""
-    try:
-        admin = psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI=true: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
-    name = f"callscope_cdr_{os.getpid()}_{secrets.token_hex(3)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-            yield url.render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgresql("callscope_cdr", driver="postgresql+psycopg") as url:
+        yield url
 
 
 BOTH = pytest.mark.parametrize("demo", ["sqlite", "postgresql"], indirect=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,29 +17,18 @@ from callscope.accounts.service import create_account
 from callscope.db import migrate
 from callscope.db.engine import make_engine
 from callscope.models import Base
+from tests.conftest import scratch_postgresql
 from tests.reports_data import call, insight
 
 
 @pytest.fixture
-def blank_url(database_url: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def blank_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database on the same engine as `database_url`."""
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'blank.db'}"
         return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    name = f"{url.database}_blank"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgresql("callscope_blank") as url:
+        yield url
 
 
 def tables(engine: Engine) -> set[str]:
