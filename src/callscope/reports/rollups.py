@@ -387,30 +387,38 @@ def _insight_of_call(account_id: int) -> ColumnElement[bool]:
     return and_(CallInsight.call_id == Call.id, CallInsight.account_id == account_id)
 
 
-def _day_counts(account_id: int, zone: ZoneInfo, period: Period) -> Any:
-    """The rollup rows of the days of `period`, as a SELECT for INSERT ... SELECT."""
-    clock = LocalClock.covering(zone, period.start, period.end)
-    answered = Call.status == CallStatus.answered
-    facts = (
-        select(
-            Call.account_id,
-            day_number(clock.seconds(Call.started_at)).label("day"),
-            Call.source_id,
-            CallInsight.category,
-            CallInsight.sentiment,
-            case(
-                (answered, literal("answered")),
-                (Call.status.in_(MISSED), literal("missed")),
-                else_=literal("other"),
-            ).label("outcome"),
-            Call.qualified,
-            Call.first_time_caller,
-            case((answered, Call.talk_seconds), else_=0).label("talk"),
-        )
+def _inbound_facts(account_id: int, period: Period, *columns: Any) -> Any:
+    """`columns` of the account's inbound calls in `period`, each with its insight if any,
+    as the subquery a rollup's counts group."""
+    return (
+        select(*columns)
         .select_from(Call)
         .outerjoin(CallInsight, _insight_of_call(account_id))
         .where(*_inbound_in(account_id, period))
         .subquery("facts")
+    )
+
+
+def _day_counts(account_id: int, zone: ZoneInfo, period: Period) -> Any:
+    """The rollup rows of the days of `period`, as a SELECT for INSERT ... SELECT."""
+    clock = LocalClock.covering(zone, period.start, period.end)
+    answered = Call.status == CallStatus.answered
+    facts = _inbound_facts(
+        account_id,
+        period,
+        Call.account_id,
+        day_number(clock.seconds(Call.started_at)).label("day"),
+        Call.source_id,
+        CallInsight.category,
+        CallInsight.sentiment,
+        case(
+            (answered, literal("answered")),
+            (Call.status.in_(MISSED), literal("missed")),
+            else_=literal("other"),
+        ).label("outcome"),
+        Call.qualified,
+        Call.first_time_caller,
+        case((answered, Call.talk_seconds), else_=0).label("talk"),
     )
     c = facts.c
     keys = (
@@ -457,22 +465,18 @@ def _place_counts(account_id: int, zone: ZoneInfo, period: Period) -> list[Any]:
     one by caller region."""
     clock = LocalClock.covering(zone, period.start, period.end)
     answered = Call.status == CallStatus.answered
-    facts = (
-        select(
-            Call.account_id,
-            day_number(clock.seconds(Call.started_at)).label("day"),
-            CallInsight.category,
-            case((answered, True), else_=False).label("answered"),
-            Call.location,
-            Call.agent,
-            Call.caller_country.label("country"),
-            Call.caller_region.label("region"),
-            case((answered, Call.talk_seconds), else_=0).label("talk"),
-        )
-        .select_from(Call)
-        .outerjoin(CallInsight, _insight_of_call(account_id))
-        .where(*_inbound_in(account_id, period))
-        .subquery("facts")
+    facts = _inbound_facts(
+        account_id,
+        period,
+        Call.account_id,
+        day_number(clock.seconds(Call.started_at)).label("day"),
+        CallInsight.category,
+        case((answered, True), else_=False).label("answered"),
+        Call.location,
+        Call.agent,
+        Call.caller_country.label("country"),
+        Call.caller_region.label("region"),
+        case((answered, Call.talk_seconds), else_=0).label("talk"),
     )
     c = facts.c
     common = (c.account_id, c.day, c.category, c.answered)
