@@ -3,6 +3,13 @@
 Synthetic voices are hard for Whisper (see docs/speech.md), so tests on these files check
 plumbing (channels, turns, timing, redaction) with loose word-error bounds; accuracy is
 judged on the real human clips in tests/data/speech.
+
+The files are the same on every run. sox dithers with random noise when it lowers the
+sample depth, and one random generation in a few was heard differently (a spoken card
+number became "for too far too far"), so a test could fail on an unchanged tree. Here sox
+runs without dither (`-D`) and the same low noise is added from a generator seeded by the
+text; Whisper itself is seeded (`speech.transcribe.SEED`). Plain `-D` is no answer: on
+digitally silent pauses Whisper loses words.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import wave
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +27,26 @@ RATE = 8000
 VOICES = {"en": "en-us", "de": "de", "ru": "ru"}
 PHONE = ["-r", str(RATE), "-e", "u-law", "-b", "8"]  # G.711 at 8 kHz
 BAND = ["sinc", "300-3400"]
+DITHER_16 = 1  # peak of sox's dither to 16 bits, in 16-bit steps
+DITHER_ULAW = 4  # and to G.711's 14 bits
+
+
+def dither(samples: np.ndarray, key: str, peak: int) -> np.ndarray:
+    """Triangular noise of `peak` steps, the same for the same key."""
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
+    noise = rng.integers(-peak, peak, samples.size, endpoint=True)
+    noise = noise + rng.integers(-peak, peak, samples.size, endpoint=True)
+    mixed = samples.astype(np.int32) + noise.reshape(samples.shape) // 2
+    return np.clip(mixed, -32768, 32767).astype(np.int16)
+
+
+def to_ulaw(pcm: Path, out: Path, key: str) -> None:
+    with wave.open(str(pcm)) as w:
+        channels = w.getnchannels()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    frames = dither(data, key, DITHER_ULAW).reshape(-1, channels)
+    write(pcm, [frames[:, c] for c in range(channels)])
+    subprocess.run(["sox", "-D", str(pcm), *PHONE, str(out)], check=True)
 
 
 def need_tools() -> None:
@@ -35,9 +63,11 @@ def say(text: str, lang: str, out: Path, speed: int = 150) -> Path:
         ["espeak-ng", "-v", VOICES[lang], "-s", str(speed), "-w", str(raw), text], check=True
     )
     subprocess.run(
-        ["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out), *BAND], check=True
+        ["sox", "-D", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out), *BAND],
+        check=True,
     )
     raw.unlink()
+    write(out, [dither(read(out), f"{lang}:{speed}:{text}", DITHER_16)])
     return out
 
 
@@ -82,7 +112,7 @@ def call(turns: list[tuple[str, str, str]], out: Path, gap: float = 0.6, ulaw: b
     pcm = out.with_suffix(".pcm.wav")
     write(pcm, [np.concatenate(left), np.concatenate(right)])
     if ulaw:
-        subprocess.run(["sox", str(pcm), *PHONE, str(out)], check=True)
+        to_ulaw(pcm, out, repr(turns))
         pcm.unlink()
     else:
         pcm.replace(out)
@@ -91,5 +121,5 @@ def call(turns: list[tuple[str, str, str]], out: Path, gap: float = 0.6, ulaw: b
 
 def mono(text: str, lang: str, out: Path) -> Path:
     pcm = say(text, lang, out.with_suffix(".pcm.wav"))
-    subprocess.run(["sox", str(pcm), *PHONE, str(out)], check=True)
+    to_ulaw(pcm, out, f"{lang}:{text}")
     return out

@@ -293,7 +293,7 @@ def test_kill_9_during_a_job_then_restart_runs_it_again_once(
     long_call = tmp_path / "long.wav"
     jfk = Path(__file__).parent / "data" / "speech" / "en-jfk-inaugural.flac"
     subprocess.run(
-        ["sox", str(jfk), str(jfk), str(jfk), str(jfk), str(jfk), *speechgen.PHONE, "-c", "1",
+        ["sox", "-R", str(jfk), str(jfk), str(jfk), str(jfk), str(jfk), *speechgen.PHONE, "-c", "1",
          str(long_call)],
         check=True,
     )  # fmt: skip

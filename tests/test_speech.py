@@ -57,7 +57,8 @@ def words(t: dict[str, Any]) -> str:
 def phone_line(source: Path, out: Path) -> Path:
     speechgen.need_tools()
     subprocess.run(
-        ["sox", str(source), *speechgen.PHONE, "-c", "1", str(out), *speechgen.BAND], check=True
+        ["sox", "-R", str(source), *speechgen.PHONE, "-c", "1", str(out), *speechgen.BAND],
+        check=True,
     )
     return out
 
