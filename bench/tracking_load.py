@@ -8,8 +8,10 @@ loopback. In the same run it measures:
 - GET /livez: the trivial endpoint, the baseline;
 - POST /t/{key}/sessions, new visitor every request: a session row, a source match and a
   number lease per request, the heaviest case (the pool runs out and then reuses);
-- POST /t/{key}/sessions, returning visitor: each connection keeps its session, as page
-  views of one visitor do.
+- POST /t/{key}/sessions, returning visitor: a page view of one of 1,000 visitors started
+  before the run, picked at random per request (a session lookup and a touch per request).
+  Until 2026-12-02 every connection repeated one session: wrk's script state is per
+  thread, so all 16 connections shared it.
 Backends: `embedded` (SQLite, SQL leases: the default install) and `scale` (PostgreSQL at
 127.0.0.1:5432 in a throwaway database, Redis leases at 127.0.0.1:6379).
 """
@@ -42,7 +44,7 @@ wrk.headers["Origin"] = "https://rapidrooter.example"
 request = function()
   return wrk.format(nil, nil, nil,
     '{"url": "https://rapidrooter.example/?utm_source=google&utm_medium=cpc&gclid=' ..
-    math.random(1, 1e9) .. '", "referrer": "https://www.google.com/", "user_agent": "UA"}')
+    math.random(1, 1e9) .. '", "referrer": "https://www.google.com/", "user_agent": "@USER_AGENT@"}')
 end
 """
 
@@ -50,21 +52,27 @@ RETURNING = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "text/plain"
 wrk.headers["Origin"] = "https://rapidrooter.example"
-local sid = nil
-local vid = nil
+local ids = {IDS}
 request = function()
-  local ids = ""
-  if sid then ids = ', "session_id": "' .. sid .. '", "visitor_id": "' .. vid .. '"' end
+  local s = ids[math.random(1, #ids)]
   return wrk.format(nil, nil, nil,
-    '{"url": "https://rapidrooter.example/pricing", "user_agent": "UA"' .. ids .. '}')
-end
-response = function(status, headers, body)
-  if not sid then
-    sid = body:match('"session_id":"([^"]+)"')
-    vid = body:match('"visitor_id":"([^"]+)"')
-  end
+    '{"url": "https://rapidrooter.example/pricing", "user_agent": "@USER_AGENT@", "session_id": "' ..
+    s[1] .. '", "visitor_id": "' .. s[2] .. '"}')
 end
 """
+RETURNING_SESSIONS = 1000
+
+
+def returning_script(sessions_url: str) -> str:
+    """RETURNING over visitors started before the run, each request one of them at random."""
+    body = {"url": "https://rapidrooter.example/pricing", "user_agent": UA}
+    headers = {"Origin": "https://rapidrooter.example"}
+    ids = []
+    with httpx.Client(timeout=10) as client:
+        for _ in range(RETURNING_SESSIONS):
+            answer = client.post(sessions_url, json=body, headers=headers).json()
+            ids.append(f'{{"{answer["session_id"]}", "{answer["visitor_id"]}"}}')
+    return RETURNING.replace("{IDS}", "{" + ", ".join(ids) + "}")
 
 
 def need_wrk() -> str:
@@ -101,7 +109,7 @@ def wrk(
     args = [need_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         path = tmp / f"s{secrets.token_hex(3)}.lua"
-        path.write_text(script.replace("UA", UA))
+        path.write_text(script.replace("@USER_AGENT@", UA))
         args[1:1] = ["-s", str(path)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
@@ -170,7 +178,9 @@ def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[st
         results = {
             "trivial GET /livez": wrk(f"{base}/livez", seconds, connections, None, tmp),
             "sessions, new visitor": wrk(sessions, seconds, connections, NEW_VISITOR, tmp),
-            "sessions, returning visitor": wrk(sessions, seconds, connections, RETURNING, tmp),
+            "sessions, returning visitor": wrk(
+                sessions, seconds, connections, returning_script(sessions), tmp
+            ),
         }
     finally:
         server.terminate()

@@ -64,6 +64,24 @@ def test_numbers_come_back_least_recently_released_first(tenant: Tenant) -> None
     assert e["swaps"][0]["to"] == a["swaps"][0]["to"]
 
 
+def test_numbers_added_to_or_released_from_a_pool_reach_the_lease_store(
+    tenant: Tenant, app: FastAPI
+) -> None:
+    web = website(tenant, pool_size=2)
+    first = [web.shown(web.start()) for _ in range(2)]
+    assert sorted(first) == sorted(web.numbers)
+    added = tenant.number(number=web.numbers[0][:-2] + "77", pool_id=web.pool["id"])
+    released = tenant.ok("get", f"/numbers?pool_id={web.pool['id']}")["items"][0]
+    tenant.ok("delete", f"/numbers/{released['id']}", status=204)
+    app.state.site_configs = type(app.state.site_configs)()  # no waiting out the 5 s cache
+    third = web.start()
+    assert web.shown(third) == added["number"]  # the new number is free; the others held
+    assert not sessions(app)[-1].shared
+    later = [web.shown(web.start()) for _ in range(4)]  # all held now: shared from here on
+    assert released["number"] not in later
+    assert set(later) <= {n for n in web.numbers if n != released["number"]} | {added["number"]}
+
+
 def test_expired_session_ping_is_404_and_a_new_session_starts(tenant: Tenant) -> None:
     web = website(tenant, pool_size=2, hold_seconds=1)
     first = web.start().json()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from callscope.api.problems import NotFound
 from callscope.numbers.models import ExhaustionPolicy
 from callscope.phones import national_format
+from callscope.tracking.later import later, touched
 from callscope.tracking.leases import LeaseStore
 from callscope.tracking.models import PageView, VisitorSession
 from callscope.tracking.schemas import Ping, PingAnswer, SessionAnswer, SessionStart, Swap
@@ -80,6 +81,22 @@ _MOVED = (
     .values(last_url=bindparam("url"), page_views=_SC.page_views + 1)
 )
 _PAGE_VIEW = insert(cast(Table, PageView.__table__))
+
+
+def _many(statement: Any) -> Any:
+    """Send one statement for all the rows that waited for the commit (later.py)."""
+
+    def send(db: Session, rows: list[dict[str, Any]]) -> None:
+        db.connection().execute(statement, rows)
+
+    return send
+
+
+_SEND_SESSIONS = _many(_INSERT)
+_SEND_SEEN = _many(_SEEN)
+_SEND_SEEN_HELD = _many(_SEEN_HELD)
+_SEND_MOVED = _many(_MOVED)
+_SEND_PAGE_VIEWS = _many(_PAGE_VIEW)
 
 
 def _campaign_key(row: Any) -> str:
@@ -152,6 +169,7 @@ class Tracker:
         return PingAnswer(session_id=row.public_id, ping_seconds=ping_seconds(self.config))
 
     def _find(self, public_id: str) -> Any | None:
+        touched(self.db, public_id)  # its own writes may still wait for the commit
         params = {"public_id": public_id, "site_id": self.config.site_id}
         return self.db.connection().execute(_FIND, params).first()
 
@@ -172,18 +190,20 @@ class Tracker:
         return now + timedelta(seconds=self.config.pool.hold_seconds + ping_seconds(self.config))
 
     def _touch(self, row: Any, url: str | None, now: datetime) -> None:
-        connection = self.db.connection()
+        """Mark the session seen (and its number held); all of it waits for the commit."""
         pool = self.config.pool
+        key = row.public_id
         if pool is not None and row.pool_id == pool.id and row.number_id is not None:
             until = self._hold_until(now)
-            connection.execute(_SEEN_HELD, {"row_id": row.id, "now": now, "until": until})
+            later(self.db, _SEND_SEEN_HELD, {"row_id": row.id, "now": now, "until": until}, key)
             self.store.extend(self.db, pool.id, row.number_id, until)
         else:
-            connection.execute(_SEEN, {"row_id": row.id, "now": now})
+            later(self.db, _SEND_SEEN, {"row_id": row.id, "now": now}, key)
         if url and url != row.last_url:
-            connection.execute(_MOVED, {"row_id": row.id, "url": url})
-            connection.execute(
-                _PAGE_VIEW,
+            later(self.db, _SEND_MOVED, {"row_id": row.id, "url": url}, key)
+            later(
+                self.db,
+                _SEND_PAGE_VIEWS,
                 {
                     "account_id": self.config.account_id,
                     "session_id": row.id,
@@ -226,7 +246,7 @@ class Tracker:
             "shared": False,
         }
         self._lend(values, now)
-        self.db.connection().execute(_INSERT, values)
+        later(self.db, _SEND_SESSIONS, values, values["public_id"])
         return Shown(
             visitor_id,
             values["public_id"],
