@@ -48,6 +48,7 @@ from callscope.numbers.models import Pool, TrackingNumber  # noqa: E402
 from callscope.sites.models import Site  # noqa: E402
 from callscope.tracking.attribution import candidates  # noqa: E402
 from callscope.tracking.health import peak_overlap  # noqa: E402
+from callscope.tracking.later import flush  # noqa: E402
 from callscope.tracking.leases import Pick, SqlLeaseStore  # noqa: E402
 from callscope.tracking.models import VisitorSession  # noqa: E402
 from callscope.tracking.schemas import Ping, SessionStart  # noqa: E402
@@ -55,7 +56,7 @@ from callscope.tracking.service import Tracker  # noqa: E402
 from callscope.tracking.siteconfig import load  # noqa: E402
 
 DAY0 = datetime(2026, 12, 1, tzinfo=UTC)
-HOLD = 900  # seconds: numbers stay with a visitor 15 minutes after their last ping
+HOLD = 900  # seconds a number stays with a visitor after the last ping (--hold)
 UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0"
 TARGET = 0.99
 
@@ -64,6 +65,7 @@ class LowestIdStore(SqlLeaseStore):
     name = "lowest-id"
 
     def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
+        flush(db, self._send_extends)  # the holds pings extended, as SqlLeaseStore.pick does
         n = TrackingNumber
         base = select(n.id, n.held_until).where(n.pool_id == pool_id, n.active).order_by(n.id)
         row = db.execute(
@@ -84,6 +86,7 @@ class RandomStore(SqlLeaseStore):
         self.rng = rng
 
     def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
+        flush(db, self._send_extends)
         n = TrackingNumber
         rows = db.execute(select(n.id, n.held_until).where(n.pool_id == pool_id, n.active)).all()
         free = [r for r in rows if r[1] is None or r[1] <= now]
@@ -91,6 +94,42 @@ class RandomStore(SqlLeaseStore):
             return None
         row = self.rng.choice(free) if free else min(rows, key=lambda r: (r[1], r[0]))
         db.execute(update(n).where(n.id == row[0]).values(held_until=until))
+        return Pick(row[0], shared=row[1] is not None and row[1] > now)
+
+
+class CalledFirstStore(SqlLeaseStore):
+    """lru, except that a free number whose last holder has already called goes first.
+
+    Not in the product: a what-if. That caller is known by caller id from then on, so a
+    number they dialled once can be lent again at no risk to their attribution. The sim
+    tells the store of each call (`called`); each visitor calls at most once here.
+    """
+
+    name = "lru+called"
+
+    def __init__(self) -> None:
+        self.holder: dict[int, str | None] = {}
+        self.safe: set[int] = set()
+
+    def called(self, number: int, session: str | None) -> None:
+        if self.holder.get(number) == session:
+            self.safe.add(number)
+
+    def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
+        flush(db, self._send_extends)
+        n = TrackingNumber
+        rows = db.execute(
+            select(n.id, n.held_until)
+            .where(n.pool_id == pool_id, n.active)
+            .order_by(n.held_until.asc().nulls_first(), n.id)
+        ).all()
+        free = [r for r in rows if r[1] is None or r[1] <= now]
+        if not free and not reuse:
+            return None
+        safe = [r for r in free if r[0] in self.safe]
+        row = (safe or free or rows)[0]
+        db.execute(update(n).where(n.id == row[0]).values(held_until=until))
+        self.safe.discard(row[0])
         return Pick(row[0], shared=row[1] is not None and row[1] > now)
 
 
@@ -130,7 +169,9 @@ def day(visitors: int, call_share: float, late_mean: float, rng: random.Random) 
         out.append(Visitor(t, stay, call_at))
 
 
-def simulate(visitors: list[Visitor], pool_size: int, store: SqlLeaseStore) -> dict[str, float]:
+def simulate(
+    visitors: list[Visitor], pool_size: int, store: SqlLeaseStore, hold: int = HOLD
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/sim.db"
         migrate.upgrade(url)
@@ -147,7 +188,7 @@ def simulate(visitors: list[Visitor], pool_size: int, store: SqlLeaseStore) -> d
             )
             db.add(site)
             db.flush()
-            pool = Pool(account_id=account.id, site_id=site.id, name="p", hold_seconds=HOLD)
+            pool = Pool(account_id=account.id, site_id=site.id, name="p", hold_seconds=hold)
             db.add(pool)
             db.flush()
             for i in range(pool_size):
@@ -164,10 +205,14 @@ def simulate(visitors: list[Visitor], pool_size: int, store: SqlLeaseStore) -> d
             account_id = account.id
         assert config is not None
         assert config.pool is not None
-        ping_every = max(1, min(60, HOLD // 3))
-        events: list[tuple[float, int, int]] = []  # (time, kind, visitor): 0 start, 1 ping
+        ping_every = max(1, min(60, hold // 3))
+        # (time, kind, visitor): 0 start, 1 ping, 2 call (told to stores that listen)
+        events: list[tuple[float, int, int]] = []
+        listens = isinstance(store, CalledFirstStore)
         for i, v in enumerate(visitors):
             events.append((v.arrive, 0, i))
+            if listens and v.call_at is not None:
+                events.append((v.call_at, 2, i))
             k = 1
             while k * ping_every < v.stay:
                 events.append((v.arrive + k * ping_every, 1, i))
@@ -189,6 +234,11 @@ def simulate(visitors: list[Visitor], pool_size: int, store: SqlLeaseStore) -> d
                                 k for k, e in config.pool.numbers.items() if e == answer.swaps[0].to
                             )
                         )
+                        if listens:
+                            store.holder[v.number] = v.session  # type: ignore[attr-defined]
+                elif kind == 2:
+                    if v.number is not None:
+                        store.called(v.number, v.session)  # type: ignore[attr-defined]
                 else:
                     assert v.session is not None
                     tracker.ping(v.session, Ping(), now)
@@ -216,14 +266,14 @@ def simulate(visitors: list[Visitor], pool_size: int, store: SqlLeaseStore) -> d
     }
 
 
-def needed(visitors: list[Visitor], make_store, low: int, high: int) -> int | None:  # type: ignore[no-untyped-def]
+def needed(visitors: list[Visitor], make_store, low: int, high: int, hold: int) -> int | None:  # type: ignore[no-untyped-def]
     """The smallest pool with >= 99% correct attribution (bisection; correctness ~ monotone),
     or None when even `high` numbers are not enough."""
-    if simulate(visitors, high, make_store())["correct"] < TARGET:
+    if simulate(visitors, high, make_store(), hold)["correct"] < TARGET:
         return None
     while low < high:
         mid = (low + high) // 2
-        if simulate(visitors, mid, make_store())["correct"] >= TARGET:
+        if simulate(visitors, mid, make_store(), hold)["correct"] >= TARGET:
             high = mid
         else:
             low = mid + 1
@@ -240,31 +290,38 @@ def main() -> None:
         default=900,
         help="mean seconds after leaving for those who call later",
     )
+    parser.add_argument(
+        "--hold", type=int, default=HOLD, help="the pool's hold_seconds (the product's is 1800)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     visitors = day(args.visitors, args.call_share, args.late_mean, rng)
     started = time.perf_counter()
-    unlimited = simulate(visitors, 2000, SqlLeaseStore())
+    unlimited = simulate(visitors, 2000, SqlLeaseStore(), args.hold)
     peak = int(unlimited["peak_holding"])
     print(
         f"{len(visitors)} visitors, {sum(v.call_at is not None for v in visitors)} calls, "
-        f"hold {HOLD} s, late callers {args.late_mean:.0f} s after leaving on average; "
+        f"hold {args.hold} s, late callers {args.late_mean:.0f} s after leaving on average; "
         f"peak concurrent sessions holding a number: {peak}"
     )
     stores = {
         "lru": SqlLeaseStore,
         "lowest-id": LowestIdStore,
         "random": lambda: RandomStore(random.Random(args.seed)),
+        "lru+called": CalledFirstStore,
     }
     table: dict[str, dict[str, float]] = {}
     print(f"{'pool':>6} {'x peak':>7} " + " ".join(f"{name:>10}" for name in stores))
     for factor in (0.5, 0.75, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0):
         size = max(1, round(peak * factor))
-        row = {name: simulate(visitors, size, make())["correct"] for name, make in stores.items()}
+        row = {
+            name: simulate(visitors, size, make(), args.hold)["correct"]
+            for name, make in stores.items()
+        }
         table[str(factor)] = row | {"size": size}
         print(f"{size:6d} {factor:7.2f} " + " ".join(f"{row[n]:10.4f}" for n in stores))
-    need = {name: needed(visitors, make, 1, 3 * peak) for name, make in stores.items()}
+    need = {name: needed(visitors, make, 1, 3 * peak, args.hold) for name, make in stores.items()}
     print(
         "pool needed for 99% correct: "
         + ", ".join(
@@ -276,7 +333,7 @@ def main() -> None:
         json.dumps(
             {
                 "visitors": len(visitors),
-                "hold_seconds": HOLD,
+                "hold_seconds": args.hold,
                 "peak": peak,
                 "late_mean": args.late_mean,
                 "by_factor": table,
