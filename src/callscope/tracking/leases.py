@@ -203,10 +203,10 @@ class RedisLeaseStore:
         keys = list(self._keys(pool_id))
         args = [_ms(now), _ms(until), int(reuse), version]
         answer = self._pick(keys=keys, args=args)
-        if answer == b"sync" or answer == "sync":
+        if answer == b"sync":
             self._sync(keys=keys, args=[version, *members])
             answer = self._pick(keys=keys, args=args)
-        if not answer or answer in (b"sync", "sync"):
+        if not answer or answer == b"sync":  # another node re-synced its own list meanwhile
             return None
         return Pick(number_id=int(answer[0]), shared=bool(int(answer[1])))
 
