@@ -49,7 +49,8 @@ class LeaseStore(Protocol):
         reuse: bool,
     ) -> Pick | None:
         """Lend a number of the pool until `until`; None when the pool has no number to
-        lend (empty, or all held and `reuse` is false)."""
+        lend (empty, or all held and `reuse` is false). Send this store's waiting
+        extensions first (`later.flush`), or a held number can look free."""
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         """Keep the number held at least until `until`."""
