@@ -6,6 +6,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import FastAPI
+
+from callscope.tracking.service import Tracker
 from tests.factories import Tenant
 
 CHROME_UA = (
@@ -78,3 +81,9 @@ def website(tenant: Tenant, pool_size: int = 3, hold_seconds: int = 1800, **pool
         static={"Google Business Profile": gbp_number},
         sources={"Google Ads": ads["id"], "Google Business Profile": gbp["id"]},
     )
+
+
+def tracker(app: FastAPI, web: Website, db: Any) -> Tracker:
+    """The service behind the public endpoints, for tests that set the clock themselves."""
+    config = app.state.site_configs.get(db, web.key)
+    return Tracker(db=db, store=app.state.lease_store, config=config)

@@ -10,16 +10,10 @@ from fastapi import FastAPI
 from callscope.tracking.attribution import candidates
 from callscope.tracking.health import peak_overlap, poisson_quantile
 from callscope.tracking.schemas import Ping, SessionStart
-from callscope.tracking.service import Tracker
-from tests.dni import CHROME_UA, ORIGIN, Website, website
+from tests.dni import CHROME_UA, ORIGIN, Website, tracker, website
 from tests.factories import Tenant
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-def tracker(app: FastAPI, web: Website, db):  # type: ignore[no-untyped-def]
-    config = app.state.site_configs.get(db, web.key)
-    return Tracker(db=db, store=app.state.lease_store, config=config)
 
 
 def visit(app: FastAPI, web: Website, at: datetime) -> str:

@@ -12,16 +12,11 @@ from sqlalchemy import event, select
 from callscope.tracking.models import PageView, VisitorSession
 from callscope.tracking.schemas import Ping, SessionStart
 from callscope.tracking.service import Tracker
-from tests.dni import CHROME_UA, ORIGIN, Website, website
+from tests.dni import CHROME_UA, ORIGIN, tracker, website
 from tests.factories import Tenant
 
 pytestmark = pytest.mark.usefixtures("lease_store")
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-
-
-def tracker(app: FastAPI, web: Website, db: Any) -> Tracker:
-    config = app.state.site_configs.get(db, web.key)
-    return Tracker(db=db, store=app.state.lease_store, config=config)
 
 
 def start(t: Tracker, at: datetime, url: str = f"{ORIGIN}/") -> Any:
