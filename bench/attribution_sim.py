@@ -33,8 +33,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,43 +62,47 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0"
 TARGET = 0.99
 
 
-class LowestIdStore(SqlLeaseStore):
-    name = "lowest-id"
+class ChoiceStore(SqlLeaseStore):
+    """A bench policy: `choose` one of the free numbers (rows of id and held-until, in id
+    order); with none free and reuse allowed, the least recently active hold is shared."""
+
+    def choose(self, free: list[Any]) -> Any:
+        raise NotImplementedError
 
     def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
         flush(db, self._send_extends)  # the holds pings extended, as SqlLeaseStore.pick does
         n = TrackingNumber
-        base = select(n.id, n.held_until).where(n.pool_id == pool_id, n.active).order_by(n.id)
-        row = db.execute(
-            base.where(or_(n.held_until.is_(None), n.held_until <= now)).limit(1)
-        ).first()
-        if row is None and reuse:
-            row = db.execute(base.order_by(None).order_by(n.held_until, n.id).limit(1)).first()
-        if row is None:
+        rows = db.execute(
+            select(n.id, n.held_until).where(n.pool_id == pool_id, n.active).order_by(n.id)
+        ).all()
+        free = [r for r in rows if r[1] is None or r[1] <= now]
+        if not free and not reuse:
             return None
+        row = self.choose(free) if free else min(rows, key=lambda r: (r[1], r[0]))
         db.execute(update(n).where(n.id == row[0]).values(held_until=until))
         return Pick(row[0], shared=row[1] is not None and row[1] > now)
 
 
-class RandomStore(SqlLeaseStore):
+class LowestIdStore(ChoiceStore):
+    """The first free number by id (a naive store: reuses a number as soon as it is free)."""
+
+    name = "lowest-id"
+
+    def choose(self, free: list[Any]) -> Any:
+        return free[0]
+
+
+class RandomStore(ChoiceStore):
     name = "random"
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
-        flush(db, self._send_extends)
-        n = TrackingNumber
-        rows = db.execute(select(n.id, n.held_until).where(n.pool_id == pool_id, n.active)).all()
-        free = [r for r in rows if r[1] is None or r[1] <= now]
-        if not free and not reuse:
-            return None
-        row = self.rng.choice(free) if free else min(rows, key=lambda r: (r[1], r[0]))
-        db.execute(update(n).where(n.id == row[0]).values(held_until=until))
-        return Pick(row[0], shared=row[1] is not None and row[1] > now)
+    def choose(self, free: list[Any]) -> Any:
+        return self.rng.choice(free)
 
 
-class CalledFirstStore(SqlLeaseStore):
+class CalledFirstStore(ChoiceStore):
     """lru, except that a free number whose last holder has already called goes first.
 
     Not in the product: a what-if. That caller is known by caller id from then on, so a
@@ -111,26 +116,17 @@ class CalledFirstStore(SqlLeaseStore):
         self.holder: dict[int, str | None] = {}
         self.safe: set[int] = set()
 
+    def lent(self, number: int, session: str | None) -> None:
+        self.holder[number] = session
+        self.safe.discard(number)
+
     def called(self, number: int, session: str | None) -> None:
         if self.holder.get(number) == session:
             self.safe.add(number)
 
-    def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
-        flush(db, self._send_extends)
-        n = TrackingNumber
-        rows = db.execute(
-            select(n.id, n.held_until)
-            .where(n.pool_id == pool_id, n.active)
-            .order_by(n.held_until.asc().nulls_first(), n.id)
-        ).all()
-        free = [r for r in rows if r[1] is None or r[1] <= now]
-        if not free and not reuse:
-            return None
+    def choose(self, free: list[Any]) -> Any:
         safe = [r for r in free if r[0] in self.safe]
-        row = (safe or free or rows)[0]
-        db.execute(update(n).where(n.id == row[0]).values(held_until=until))
-        self.safe.discard(row[0])
-        return Pick(row[0], shared=row[1] is not None and row[1] > now)
+        return min(safe or free, key=lambda r: (r[1] is not None, r[1], r[0]))
 
 
 @dataclass
@@ -235,7 +231,7 @@ def simulate(
                             )
                         )
                         if listens:
-                            store.holder[v.number] = v.session  # type: ignore[attr-defined]
+                            store.lent(v.number, v.session)  # type: ignore[attr-defined]
                 elif kind == 2:
                     if v.number is not None:
                         store.called(v.number, v.session)  # type: ignore[attr-defined]
