@@ -6,15 +6,26 @@ A simulated day in virtual time on the real code path: `Tracker` (the service be
 POST /t/{key}/sessions and /ping), a lease store, SQLite, and `attribution.candidates` for
 each call. Visitors arrive as a Poisson process whose rate follows a daily curve (quiet at
 night, three times the average at midday); they stay for a log-normal time (median 2.5 min),
-pinging every `ping_seconds`, and leave. A share of them call (25% by default: calls do not
-change leases, so the share only sets how many calls measure the accuracy): half while on
-the site, half after leaving (exponential delay, mean 15 min, `--late-mean`). A call is right when the top candidate is the
-session that really showed the visitor the number they dialled.
+pinging every `ping_seconds`, and leave. A share of them call (25% by default): half while on
+the site, half after leaving (exponential delay, mean 15 min, `--late-mean`); with
+`--repeat-share`, that share of callers call once more (exponential delay after the first
+call, mean `--repeat-mean`). A call is right when the top candidate is the session that
+really showed the visitor the number they dialled. Each visitor calls from a number of
+their own, so a second call goes to the session of the first (`attribution.with_caller`)
+as it would in the product.
+
+Each call is attributed when it starts, as the call processor would, and its top
+candidate's number is marked with `leases.holder_called`: the product lends a free number
+whose last holder has called before the others. That candidate is the product's guess, not
+the truth, so a wrong attribution marks the wrong number here as it would in production.
 
 "Peak concurrent sessions" is measured in the same run, with a pool too big to run out: the
 most sessions holding a number at once (their visit plus the hold time), the figure pool
 health reports. Pools of 0.5x to 2x that peak are then simulated with each policy:
-- lru: least-recently-released first (callscope's SqlLeaseStore);
+- callscope: least-recently-released first, a number whose last holder called first
+  (SqlLeaseStore, told of each call);
+- lru: least-recently-released first only (the same store, never told of a call: callscope
+  until 2026-12-03);
 - lowest-id: the first free number by id (a naive store: reuses a number as soon as it is free);
 - random: any free number.
 Virtual time compresses the day to seconds of computing; a hold time of seconds in real time
@@ -47,10 +58,10 @@ from callscope.db import migrate  # noqa: E402
 from callscope.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from callscope.numbers.models import Pool, TrackingNumber  # noqa: E402
 from callscope.sites.models import Site  # noqa: E402
-from callscope.tracking.attribution import candidates  # noqa: E402
+from callscope.tracking.attribution import Earlier, candidates, with_caller  # noqa: E402
 from callscope.tracking.health import peak_overlap  # noqa: E402
 from callscope.tracking.later import flush  # noqa: E402
-from callscope.tracking.leases import Pick, SqlLeaseStore  # noqa: E402
+from callscope.tracking.leases import Pick, SqlLeaseStore, holder_called  # noqa: E402
 from callscope.tracking.models import VisitorSession  # noqa: E402
 from callscope.tracking.schemas import Ping, SessionStart  # noqa: E402
 from callscope.tracking.service import Tracker  # noqa: E402
@@ -102,43 +113,28 @@ class RandomStore(ChoiceStore):
         return self.rng.choice(free)
 
 
-class CalledFirstStore(ChoiceStore):
-    """lru, except that a free number whose last holder has already called goes first.
-
-    Not in the product: a what-if. That caller is known by caller id from then on, so a
-    number they dialled once can be lent again at no risk to their attribution. The sim
-    tells the store of each call (`called`); each visitor calls at most once here.
-    """
-
-    name = "lru+called"
-
-    def __init__(self) -> None:
-        self.holder: dict[int, str | None] = {}
-        self.safe: set[int] = set()
-
-    def lent(self, number: int, session: str | None) -> None:
-        self.holder[number] = session
-        self.safe.discard(number)
-
-    def called(self, number: int, session: str | None) -> None:
-        if self.holder.get(number) == session:
-            self.safe.add(number)
-
-    def choose(self, free: list[Any]) -> Any:
-        safe = [r for r in free if r[0] in self.safe]
-        return min(safe or free, key=lambda r: (r[1] is not None, r[1], r[0]))
+class ToldOfCalls(SqlLeaseStore):
+    """callscope's store; the simulation tells it of each call (`holder_called`)."""
 
 
 @dataclass
 class Visitor:
     arrive: float  # seconds into the day
     stay: float
-    call_at: float | None
+    calls: list[float]  # seconds into the day
     session: str | None = None
     number: int | None = None
 
 
-def day(visitors: int, call_share: float, late_mean: float, rng: random.Random) -> list[Visitor]:
+def day(
+    visitors: int,
+    call_share: float,
+    late_mean: float,
+    rng: random.Random,
+    repeat_share: float = 0.0,
+    repeat_mean: float = 1800.0,
+    repeats: random.Random | None = None,
+) -> list[Visitor]:
     """A day of visitors: nonhomogeneous Poisson arrivals by thinning."""
     average = visitors / 86_400
 
@@ -155,14 +151,20 @@ def day(visitors: int, call_share: float, late_mean: float, rng: random.Random) 
         if rng.random() * peak > rate(t):
             continue
         stay = min(3600.0, rng.lognormvariate(math.log(150), 1.0))
-        call_at = None
+        calls = []
         if rng.random() < call_share:
-            call_at = t + (
-                rng.uniform(0, stay)
-                if rng.random() < 0.5
-                else stay + rng.expovariate(1 / late_mean)
+            calls.append(
+                t
+                + (
+                    rng.uniform(0, stay)
+                    if rng.random() < 0.5
+                    else stay + rng.expovariate(1 / late_mean)
+                )
             )
-        out.append(Visitor(t, stay, call_at))
+            # repeats from a generator of their own: the day is the same with or without them
+            if repeats is not None and repeats.random() < repeat_share:
+                calls.append(calls[0] + repeats.expovariate(1 / repeat_mean))
+        out.append(Visitor(t, stay, calls))
 
 
 def simulate(
@@ -204,11 +206,12 @@ def simulate(
         ping_every = max(1, min(60, hold // 3))
         # (time, kind, visitor): 0 start, 1 ping, 2 call (told to stores that listen)
         events: list[tuple[float, int, int]] = []
-        listens = isinstance(store, CalledFirstStore)
+        listens = isinstance(store, ToldOfCalls)
+        told: dict[int, Earlier] = {}  # each visitor's last call, as attributed then
         for i, v in enumerate(visitors):
             events.append((v.arrive, 0, i))
-            if listens and v.call_at is not None:
-                events.append((v.call_at, 2, i))
+            if listens:
+                events.extend((at, 2, i) for at in v.calls)
             k = 1
             while k * ping_every < v.stay:
                 events.append((v.arrive + k * ping_every, 1, i))
@@ -230,11 +233,15 @@ def simulate(
                                 k for k, e in config.pool.numbers.items() if e == answer.swaps[0].to
                             )
                         )
-                        if listens:
-                            store.lent(v.number, v.session)  # type: ignore[attr-defined]
                 elif kind == 2:
-                    if v.number is not None:
-                        store.called(v.number, v.session)  # type: ignore[attr-defined]
+                    if v.number is not None:  # attributed as the call processor would
+                        flush(db)
+                        db.expire_all()
+                        found = with_caller(candidates(db, account_id, v.number, now), told.get(i))
+                        if found:
+                            told[i] = Earlier(now, found[0].session, found[0].confidence)
+                            holder_called(db, [found[0].session])
+                        db.expunge_all()
                 else:
                     assert v.session is not None
                     tracker.ping(v.session, Ping(), now)
@@ -242,11 +249,16 @@ def simulate(
         calls = right = 0
         with Session(engine) as db:
             for v in visitors:
-                if v.call_at is None or v.number is None:
+                if v.number is None:
                     continue
-                calls += 1
-                found = candidates(db, account_id, v.number, DAY0 + timedelta(seconds=v.call_at))
-                right += bool(found) and found[0].session.public_id == v.session
+                earlier = None  # each visitor is a caller of their own
+                for at in v.calls:
+                    calls += 1
+                    when = DAY0 + timedelta(seconds=at)
+                    found = with_caller(candidates(db, account_id, v.number, when), earlier)
+                    if found:
+                        earlier = Earlier(when, found[0].session, found[0].confidence)
+                    right += bool(found) and found[0].session.public_id == v.session
             windows = db.execute(
                 select(VisitorSession.leased_at, VisitorSession.lease_expires_at).where(
                     VisitorSession.number_id.is_not(None)
@@ -289,23 +301,38 @@ def main() -> None:
     parser.add_argument(
         "--hold", type=int, default=HOLD, help="the pool's hold_seconds (the product's is 1800)"
     )
+    parser.add_argument(
+        "--repeat-share", type=float, default=0.0, help="share of callers who call once more"
+    )
+    parser.add_argument(
+        "--repeat-mean", type=float, default=1800, help="mean seconds from first call to second"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    visitors = day(args.visitors, args.call_share, args.late_mean, rng)
+    visitors = day(
+        args.visitors,
+        args.call_share,
+        args.late_mean,
+        rng,
+        args.repeat_share,
+        args.repeat_mean,
+        random.Random(args.seed + 1),
+    )
     started = time.perf_counter()
     unlimited = simulate(visitors, 2000, SqlLeaseStore(), args.hold)
     peak = int(unlimited["peak_holding"])
     print(
-        f"{len(visitors)} visitors, {sum(v.call_at is not None for v in visitors)} calls, "
-        f"hold {args.hold} s, late callers {args.late_mean:.0f} s after leaving on average; "
+        f"{len(visitors)} visitors, {sum(len(v.calls) for v in visitors)} calls "
+        f"({args.repeat_share:.0%} of callers call again), hold {args.hold} s, "
+        f"late callers {args.late_mean:.0f} s after leaving on average; "
         f"peak concurrent sessions holding a number: {peak}"
     )
     stores = {
+        "callscope": ToldOfCalls,
         "lru": SqlLeaseStore,
         "lowest-id": LowestIdStore,
         "random": lambda: RandomStore(random.Random(args.seed)),
-        "lru+called": CalledFirstStore,
     }
     table: dict[str, dict[str, float]] = {}
     print(f"{'pool':>6} {'x peak':>7} " + " ".join(f"{name:>10}" for name in stores))
@@ -332,6 +359,8 @@ def main() -> None:
                 "hold_seconds": args.hold,
                 "peak": peak,
                 "late_mean": args.late_mean,
+                "repeat_share": args.repeat_share,
+                "repeat_mean": args.repeat_mean,
                 "by_factor": table,
                 "needed_for_99": need,
                 "seconds": round(time.perf_counter() - started, 1),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 from callscope.tracking.attribution import candidates
 from callscope.tracking.health import peak_overlap, poisson_quantile
 from callscope.tracking.schemas import Ping, SessionStart
+from tests.calls import post_event, secret_of
 from tests.dni import CHROME_UA, ORIGIN, Website, tracker, website
 from tests.factories import Tenant
 
@@ -17,13 +20,18 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def visit(app: FastAPI, web: Website, at: datetime) -> str:
+    return lend(app, web, at)[0]
+
+
+def lend(app: FastAPI, web: Website, at: datetime, **body: Any) -> tuple[str, str]:
+    """A new visit at `at`: its session id and the number it was shown."""
     with app.state.sessionmaker() as db:
         answer = tracker(app, web, db).start(
-            SessionStart(url=f"{ORIGIN}/", user_agent=CHROME_UA), at
+            SessionStart(url=f"{ORIGIN}/", user_agent=CHROME_UA, **body), at
         )
         db.commit()
     assert answer.session_id is not None
-    return answer.session_id
+    return answer.session_id, answer.swaps[0].to
 
 
 def ping(app: FastAPI, web: Website, session_id: str, at: datetime) -> None:
@@ -55,6 +63,75 @@ def test_attribution_by_the_calls_start_time(tenant: Tenant, app: FastAPI) -> No
     assert after_first[0].session.public_id == first
     assert 0 < after_first[0].confidence < 1  # a guess: nobody held it at 160 s
     assert before_any == []
+
+
+def call(
+    tenant: Tenant,
+    app: FastAPI,
+    call_id: str,
+    number: str,
+    at: datetime,
+    caller: str = "+15125557102",
+) -> dict[str, Any]:
+    """A call to `number` started at `at`, through the signed webhook; the stored call."""
+    body = {
+        "event_id": call_id,
+        "call_id": call_id,
+        "from": caller,
+        "to": number,
+        "status": "completed",
+        "started_at": at.isoformat(),
+        "answered_at": (at + timedelta(seconds=5)).isoformat(),
+        "ended_at": (at + timedelta(seconds=65)).isoformat(),
+    }
+    response = post_event(tenant.client, tenant.account_id, secret_of(app, tenant.account_id), body)
+    assert response.status_code == 202, response.text
+    items = tenant.ok("get", "/calls?limit=200")["items"]
+    found: dict[str, Any] = next(c for c in items if c["provider_call_id"] == call_id)
+    return found
+
+
+@pytest.mark.usefixtures("lease_store")
+def test_a_number_whose_visitor_called_is_lent_first(tenant: Tenant, app: FastAPI) -> None:
+    web = website(tenant, pool_size=3, hold_seconds=60)
+    a, a_number = lend(app, web, T0)
+    b, b_number = lend(app, web, T0 + timedelta(seconds=1))
+    lend(app, web, T0 + timedelta(seconds=2))
+    assert call(tenant, app, "b-calls", b_number, T0 + timedelta(seconds=10))["session_id"] == b
+    time.sleep(1.1)  # the Redis store reads the marks from SQL at most once a second
+    # Every hold has ended by T0 + 300 s. Least recently released first would lend a's
+    # number; b's goes first, as b has called.
+    d, d_number = lend(app, web, T0 + timedelta(seconds=300))
+    assert d_number == b_number
+    # Lending it again cleared the mark. A call to it imported late, from b's time, is b's,
+    # but b is no longer its last holder: the number is not marked for d.
+    late = call(tenant, app, "late", b_number, T0 + timedelta(seconds=20), caller="+15125557101")
+    assert late["session_id"] == b
+    time.sleep(1.1)
+    _, e_number = lend(app, web, T0 + timedelta(seconds=600))
+    assert e_number == a_number  # least recently released first again
+    assert d not in (a, b)
+
+
+def test_a_caller_who_rings_the_number_again_is_the_visitor_of_their_first_call(
+    tenant: Tenant, app: FastAPI
+) -> None:
+    web = website(tenant, pool_size=1, hold_seconds=60)
+    a, number = lend(app, web, T0)
+    x, y = "+15125557201", "+15125557202"
+    first = call(tenant, app, "x1", number, T0 + timedelta(seconds=10), x)
+    assert first["session_id"] == a
+    b, again = lend(app, web, T0 + timedelta(seconds=300))  # a's hold ended: b gets it
+    assert again == number
+    redial = call(tenant, app, "x2", number, T0 + timedelta(seconds=310), x)
+    assert (redial["session_id"], redial["attribution_confidence"]) == (a, 1.0)
+    assert call(tenant, app, "y1", number, T0 + timedelta(seconds=320), y)["session_id"] == b
+    # The same visitor back in a new session (b's hold over): that newer visit keeps the call.
+    c, _ = lend(app, web, T0 + timedelta(seconds=900), visitor_id=first["session"]["visitor_id"])
+    assert call(tenant, app, "x3", number, T0 + timedelta(seconds=910), x)["session_id"] == c
+    # Beyond the window a redial is judged by the number alone again.
+    late = call(tenant, app, "x4", number, T0 + timedelta(days=31), x)
+    assert late["attribution"] == "none"
 
 
 @pytest.mark.usefixtures("lease_store")

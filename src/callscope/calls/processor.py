@@ -7,7 +7,10 @@
    depends on the set of events only, so a replay or an out-of-order arrival changes nothing;
 3. attributes the call by its own start time: a static number gives its source; a pool
    number gives the visitor session that held it then (tracking.attribution), with that
-   session's source and a confidence; an unknown number leaves the call unattributed;
+   session's source and a confidence; a caller who rang the same number before goes to
+   that call's session (attribution.with_caller); an unknown number leaves the call
+   unattributed; the number of a session that called goes first once free
+   (leases.holder_called);
 4. recomputes first-time / repeat and qualified for every caller it touched, since a call
    imported late can make a later call a repeat;
 5. marks the events processed. An event its adapter cannot read is marked with the error
@@ -35,7 +38,8 @@ from callscope.calls.providers import NORMALIZERS
 from callscope.db.base import utcnow
 from callscope.jobs.service import schedule_calls
 from callscope.numbers.models import TrackingNumber
-from callscope.tracking.attribution import candidates_many
+from callscope.tracking.attribution import Earlier, Redials, candidates_many, with_caller
+from callscope.tracking.leases import holder_called
 
 log = logging.getLogger("callscope.calls")
 
@@ -313,7 +317,15 @@ def _attribute_sessions(
 ) -> None:
     """Give calls to pool numbers the session that held the number at the call's start."""
     found = candidates_many(session, account_id, [(n, v["started_at"]) for n, v in pending])
-    for (_, values), options in zip(pending, found, strict=True):
+    redials = Redials(
+        session, account_id, [(v["caller"], n, v["started_at"]) for n, v in pending if v["caller"]]
+    )
+    called = []
+    for i in sorted(range(len(pending)), key=lambda i: pending[i][1]["started_at"]):
+        number, values = pending[i]
+        options, caller, at = found[i], values["caller"], values["started_at"]
+        if caller:
+            options = with_caller(options, redials.before(caller, number, at))
         if options:
             best = options[0]
             values.update(
@@ -322,6 +334,10 @@ def _attribute_sessions(
                 source_id=best.session.source_id,
                 attribution_confidence=best.confidence,
             )
+            called.append(best.session)
+            if caller:
+                redials.add(caller, number, Earlier(at, best.session, best.confidence))
+    holder_called(session, called)
 
 
 def _existing(session: Session, account: int, provider: str, keys: list[str]) -> dict[str, Call]:

@@ -6,7 +6,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callscope.db.base import Base, BigId, CreatedMixin, IdMixin, JSONValue, TenantMixin
@@ -111,3 +120,6 @@ class TrackingNumber(IdMixin, CreatedMixin, TenantMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Owned by the SQL lease store (tracking): the number is lent to a visitor until then.
     held_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The number's last holder has called (the call processor sets it): once free, the
+    # number is lent before the others. Lending the number clears it.
+    lend_first: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -7,6 +7,13 @@ confidence 1/n, the most recently active first. When no session held it (the cal
 after the hold ended), the last session to hold it is the only candidate, with a
 confidence that decays with the time since its hold ended (e^(-gap / hold)): the policy of
 lending numbers least-recently-released first is what makes that guess usually right.
+
+A caller who rings the same number again (a redial from the phone's call log, often well
+after the hold) is the visitor of their earlier call, not whoever holds the number now:
+when the caller's earlier call to the number, within `REDIAL_WINDOW`, was attributed to a
+session, that session goes first with that call's confidence (`with_caller`). Only when
+the session holding the number now is the same visitor's (a newer visit) does it stay
+first. A caller's earlier call that arrives after a later one does not re-attribute it.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callscope.calls.models import Call
 from callscope.numbers.models import Pool
 from callscope.tracking.models import VisitorSession
 
 FALLBACK_WINDOW = timedelta(days=1)
+REDIAL_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -88,3 +97,67 @@ def _pick(rows: list[VisitorSession], at: datetime, holds: dict[int, int]) -> li
     hold = holds.get(last.pool_id or 0) or 1800
     gap = (at - last.lease_expires_at).total_seconds()
     return [Candidate(last, round(math.exp(-gap / hold), 4))]
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A caller's earlier call to the same number, and the session it was attributed to."""
+
+    started_at: datetime
+    session: VisitorSession
+    confidence: float
+
+
+def with_caller(found: list[Candidate], earlier: Earlier | None) -> list[Candidate]:
+    """The candidates of a call whose caller rang this number before (`earlier`)."""
+    if earlier is None or (found and found[0].session.visitor_id == earlier.session.visitor_id):
+        return found
+    rest = [c for c in found if c.session.id != earlier.session.id]
+    return [Candidate(earlier.session, earlier.confidence), *rest]
+
+
+class Redials:
+    """Callers' earlier calls to the same numbers: the stored ones, read with one query
+    per chunk of callers, and those of the batch being built (`add`)."""
+
+    def __init__(self, db: Session, account_id: int, calls: Sequence[tuple[str, int, datetime]]):
+        self._by: dict[tuple[str, int], list[Earlier]] = defaultdict(list)
+        if not calls:
+            return
+        callers = sorted({caller for caller, _, _ in calls})
+        numbers = sorted({number for _, number, _ in calls})
+        earliest = min(at for _, _, at in calls) - REDIAL_WINDOW
+        latest = max(at for _, _, at in calls)
+        for start in range(0, len(callers), 500):
+            for caller, number, at, confidence, row in db.execute(
+                select(
+                    Call.caller,
+                    Call.number_id,
+                    Call.started_at,
+                    Call.attribution_confidence,
+                    VisitorSession,
+                )
+                .join(VisitorSession, VisitorSession.id == Call.session_id)
+                .where(
+                    Call.account_id == account_id,
+                    Call.caller.in_(callers[start : start + 500]),
+                    Call.attribution == "session",
+                    Call.number_id.in_(numbers),
+                    Call.started_at >= earliest,
+                    Call.started_at < latest,
+                )
+            ):
+                if caller is not None and number is not None:
+                    self.add(caller, number, Earlier(at, row, confidence or 0.0))
+
+    def add(self, caller: str, number_id: int, call: Earlier) -> None:
+        self._by[(caller, number_id)].append(call)
+
+    def before(self, caller: str, number_id: int, at: datetime) -> Earlier | None:
+        """The caller's latest call to the number before `at`, within the window."""
+        found = [
+            e
+            for e in self._by.get((caller, number_id), ())
+            if at - REDIAL_WINDOW <= e.started_at < at
+        ]
+        return max(found, key=lambda e: e.started_at) if found else None

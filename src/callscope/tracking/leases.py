@@ -2,7 +2,9 @@
 
 The policy, the same in both stores:
 - a free number (not held by any live session) is picked least-recently-released first,
-  so the last holder of a number has had the longest time to call it;
+  so the last holder of a number has had the longest time to call it; except that a free
+  number whose last holder has already called (`lend_first`, set by `holder_called` when
+  the call processor attributes a call) goes before the others: that visitor has used it;
 - when every number is held and the pool may be reused, the least-recently-active hold is
   taken over (the answer says `shared`; attribution confidence drops for calls then);
 - a pick marks the number held until the given time; each heartbeat extends it.
@@ -12,22 +14,25 @@ The policy, the same in both stores:
 Both stores are safe under concurrent requests: the SQL store locks the picked row
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite writers are serialised by BEGIN
 IMMEDIATE), the Redis store picks inside one Lua script. The visitor session row, in SQL
-either way, keeps the lease window that attribution reads.
+either way, keeps the lease window that attribution reads, and the `lend_first` marks are
+in SQL either way too (the Redis store reads them at most once a second per pool).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from callscope.numbers.models import TrackingNumber
 from callscope.tracking.later import flush, later
+from callscope.tracking.models import VisitorSession
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ _N = _NUMBERS.c
 # Built once: this is the hottest path of the product, and building statements costs more
 # than running them on SQLite.
 _LRU_FIRST = (_N.held_until.asc().nulls_first(), _N.id)
+_CALLED_FIRST = (_N.lend_first.desc(), *_LRU_FIRST)
 _IN_POOL = (_N.pool_id == bindparam("in_pool"), _N.active)
 # Free numbers first, with the "free" test in WHERE: on PostgreSQL a row that another
 # transaction took meanwhile is re-checked when locked, fails the test and is passed over
@@ -68,12 +74,12 @@ _IN_POOL = (_N.pool_id == bindparam("in_pool"), _N.active)
 _FREE = or_(_N.held_until.is_(None), _N.held_until <= bindparam("now"))
 
 
-def _take(*where: Any) -> Any:
+def _take(order: tuple[Any, ...], *where: Any) -> Any:
     """UPDATE ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id."""
     chosen = (
         select(_N.id)
         .where(*_IN_POOL, *where)
-        .order_by(*_LRU_FIRST)
+        .order_by(*order)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
@@ -81,19 +87,50 @@ def _take(*where: Any) -> Any:
     return (
         update(_NUMBERS)
         .where(_N.id == chosen)
-        .values(held_until=bindparam("until"))
+        .values(held_until=bindparam("until"), lend_first=False)
         .returning(_N.id)
     )
 
 
-_TAKE_FREE = _take(_FREE)
-_TAKE_OLDEST = _take()  # all held: the least recently active hold is shared
+_TAKE_FREE = _take(_CALLED_FIRST, _FREE)
+_TAKE_OLDEST = _take(_LRU_FIRST)  # all held: the least recently active hold is shared
 _EXTEND = (
     update(_NUMBERS)
     .where(_N.id == bindparam("number_id"))
     .where(or_(_N.held_until.is_(None), _N.held_until < bindparam("until")))
     .values(held_until=bindparam("until"))
 )
+_V = cast(Table, VisitorSession.__table__).c
+# Only while the calling session is the number's last holder: once it has been lent again,
+# the mark would speak for a visitor who has not called.
+_MARK = (
+    update(_NUMBERS)
+    .where(_N.id == bindparam("called_number"))
+    .where(
+        ~exists().where(
+            _V.number_id == bindparam("called_number"), _V.leased_at > bindparam("called_lease")
+        )
+    )
+    .values(lend_first=True)
+)
+_UNMARK = update(_NUMBERS).where(_N.id == bindparam("lent")).values(lend_first=False)
+_MARKED = select(_N.id).where(*_IN_POOL, _N.lend_first)
+
+
+def holder_called(db: Session, callers: Sequence[VisitorSession]) -> None:
+    """These sessions' visitors called the number they were lent: mark each number
+    `lend_first`, unless it has been lent to another session since. Both stores read it."""
+    latest: dict[int, datetime] = {}
+    for row in callers:
+        if row.number_id is None or row.leased_at is None:
+            continue
+        if row.number_id not in latest or latest[row.number_id] < row.leased_at:
+            latest[row.number_id] = row.leased_at
+    if latest:
+        db.connection().execute(
+            _MARK,
+            [{"called_number": n, "called_lease": at} for n, at in sorted(latest.items())],
+        )
 
 
 class SqlLeaseStore:
@@ -133,9 +170,20 @@ class SqlLeaseStore:
 # store sends the members once (_SYNC), then picks again. Sending 200 ids with every pick
 # was a third of the writer thread's time on PostgreSQL + Redis.
 # KEYS: slots (zset number_id -> held-until ms), members version
-# ARGV: now ms, until ms, reuse (0/1), version
+# ARGV: now ms, until ms, reuse (0/1), version, then the numbers marked lend_first
 _PICK = """
 if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 'sync' end
+local marked, released = nil, nil
+for i = 5, #ARGV do
+  local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
+  if score and score <= tonumber(ARGV[1]) and (released == nil or score < released) then
+    marked, released = ARGV[i], score
+  end
+end
+if marked then
+  redis.call('ZADD', KEYS[1], ARGV[2], marked)
+  return {marked, 0}
+end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first == 0 then return false end
 local held = tonumber(first[2]) > tonumber(ARGV[1])
@@ -179,6 +227,7 @@ class RedisLeaseStore:
         self._pick = client.register_script(_PICK)
         self._sync = client.register_script(_SYNC)
         self._versions: dict[tuple[int, ...], tuple[str, list[str]]] = {}
+        self._marks: dict[int, tuple[float, frozenset[int]]] = {}  # pool -> (read at, marks)
 
     def _keys(self, pool_id: int) -> tuple[str, str]:
         base = f"{self.prefix}:pool:{pool_id}"
@@ -201,15 +250,30 @@ class RedisLeaseStore:
                 self._versions.clear()
             found = self._versions[ids] = _version(ids)
         version, members = found
+        marks = self._marked(db, pool_id)
         keys = list(self._keys(pool_id))
-        args = [_ms(now), _ms(until), int(reuse), version]
+        args = [_ms(now), _ms(until), int(reuse), version, *sorted(marks)]
         answer = self._pick(keys=keys, args=args)
         if answer == b"sync":
             self._sync(keys=keys, args=[version, *members])
             answer = self._pick(keys=keys, args=args)
         if not answer or answer == b"sync":  # another node re-synced its own list meanwhile
             return None
-        return Pick(number_id=int(answer[0]), shared=bool(int(answer[1])))
+        taken = int(answer[0])
+        if taken in marks:  # lent again: the mark spoke for the last holder
+            self._marks[pool_id] = (self._marks[pool_id][0], marks - {taken})
+            later(db, _send_unmarks, {"lent": taken})
+        return Pick(number_id=taken, shared=bool(int(answer[1])))
+
+    def _marked(self, db: Session, pool_id: int) -> frozenset[int]:
+        """The pool's lend_first numbers, read from SQL at most once a second."""
+        read = self._marks.get(pool_id)
+        if read is None or time.monotonic() - read[0] > 1.0:
+            if len(self._marks) > 1024:
+                self._marks.clear()
+            ids = frozenset(db.connection().execute(_MARKED, {"in_pool": pool_id}).scalars())
+            read = self._marks[pool_id] = (time.monotonic(), ids)
+        return read[1]
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         later(db, self._send_extends, (self._keys(pool_id)[0], str(number_id), _ms(until)))
@@ -219,3 +283,7 @@ class RedisLeaseStore:
         for slots, member, until in holds:
             pipe.zadd(slots, {member: until}, xx=True, gt=True)
         pipe.execute()
+
+
+def _send_unmarks(db: Session, rows: list[dict[str, Any]]) -> None:
+    db.connection().execute(_UNMARK, rows)
