@@ -113,6 +113,23 @@ def test_a_number_whose_visitor_called_is_lent_first(tenant: Tenant, app: FastAP
     assert d not in (a, b)
 
 
+@pytest.mark.usefixtures("lease_store")
+def test_among_numbers_whose_visitors_called_the_longest_released_goes_first(
+    tenant: Tenant, app: FastAPI
+) -> None:
+    web = website(tenant, pool_size=3, hold_seconds=60)
+    a, a_number = lend(app, web, T0)
+    _, b_number = lend(app, web, T0 + timedelta(seconds=1))
+    _, c_number = lend(app, web, T0 + timedelta(seconds=2))
+    ping(app, web, a, T0 + timedelta(seconds=50))  # a's number is released last of the three
+    call(tenant, app, "c", c_number, T0 + timedelta(seconds=10), "+15125557301")
+    call(tenant, app, "a", a_number, T0 + timedelta(seconds=11), "+15125557302")
+    time.sleep(1.1)  # the Redis store reads the marks from SQL at most once a second
+    after = T0 + timedelta(seconds=300)  # every hold has ended
+    shown = [lend(app, web, after + timedelta(seconds=i))[1] for i in range(3)]
+    assert shown == [c_number, a_number, b_number]
+
+
 def test_a_caller_who_rings_the_number_again_is_the_visitor_of_their_first_call(
     tenant: Tenant, app: FastAPI
 ) -> None:
