@@ -250,7 +250,7 @@ class RedisLeaseStore:
                 self._versions.clear()
             found = self._versions[ids] = _version(ids)
         version, members = found
-        marks = self._marked(db, pool_id)
+        read_at, marks = self._marked(db, pool_id)
         keys = list(self._keys(pool_id))
         args = [_ms(now), _ms(until), int(reuse), version, *sorted(marks)]
         answer = self._pick(keys=keys, args=args)
@@ -261,19 +261,20 @@ class RedisLeaseStore:
             return None
         taken = int(answer[0])
         if taken in marks:  # lent again: the mark spoke for the last holder
-            self._marks[pool_id] = (self._marks[pool_id][0], marks - {taken})
+            self._marks[pool_id] = (read_at, marks - {taken})
             later(db, _send_unmarks, {"lent": taken})
         return Pick(number_id=taken, shared=bool(int(answer[1])))
 
-    def _marked(self, db: Session, pool_id: int) -> frozenset[int]:
-        """The pool's lend_first numbers, read from SQL at most once a second."""
+    def _marked(self, db: Session, pool_id: int) -> tuple[float, frozenset[int]]:
+        """When the pool's lend_first numbers were read from SQL (at most once a second),
+        and those numbers."""
         read = self._marks.get(pool_id)
         if read is None or time.monotonic() - read[0] > 1.0:
             if len(self._marks) > 1024:
                 self._marks.clear()
             ids = frozenset(db.connection().execute(_MARKED, {"in_pool": pool_id}).scalars())
             read = self._marks[pool_id] = (time.monotonic(), ids)
-        return read[1]
+        return read
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         later(db, self._send_extends, (self._keys(pool_id)[0], str(number_id), _ms(until)))
