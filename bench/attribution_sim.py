@@ -1,6 +1,7 @@
 """How often is a call attributed to the right visitor session, for each pool size and policy?
 
-    python bench/attribution_sim.py [--visitors 2000] [--seed 7]
+    python bench/attribution_sim.py [--visitors 4000] [--seed 7] [--hold 900]
+        [--factors 0.5,...,2.0] [--policies callscope,lru,lowest-id,random] [--no-needed]
 
 A simulated day in virtual time on the real code path: `Tracker` (the service behind
 POST /t/{key}/sessions and /ping), a lease store, SQLite, and `attribution.candidates` for
@@ -80,7 +81,7 @@ class ChoiceStore(SqlLeaseStore):
     def choose(self, free: list[Any]) -> Any:
         raise NotImplementedError
 
-    def pick(self, db, pool_id, numbers, now, until, reuse):  # type: ignore[no-untyped-def]
+    def pick(self, db, pool_id, numbers, now, until, gone, reuse):  # type: ignore[no-untyped-def]
         flush(db, self._send_extends)  # the holds pings extended, as SqlLeaseStore.pick does
         n = TrackingNumber
         rows = db.execute(
@@ -308,6 +309,17 @@ def main() -> None:
         "--repeat-mean", type=float, default=1800, help="mean seconds from first call to second"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--factors",
+        default="0.5,0.75,0.9,1.0,1.1,1.2,1.5,2.0",
+        help="pool sizes to simulate, as multiples of the peak",
+    )
+    parser.add_argument(
+        "--policies", default="callscope,lru,lowest-id,random", help="the columns, in order"
+    )
+    parser.add_argument(
+        "--no-needed", action="store_true", help="skip the search for the pool 99%% needs"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     visitors = day(
@@ -328,15 +340,16 @@ def main() -> None:
         f"late callers {args.late_mean:.0f} s after leaving on average; "
         f"peak concurrent sessions holding a number: {peak}"
     )
-    stores = {
+    policies = {
         "callscope": ToldOfCalls,
         "lru": SqlLeaseStore,
         "lowest-id": LowestIdStore,
         "random": lambda: RandomStore(random.Random(args.seed)),
     }
+    stores = {name: policies[name] for name in args.policies.split(",")}
     table: dict[str, dict[str, float]] = {}
     print(f"{'pool':>6} {'x peak':>7} " + " ".join(f"{name:>10}" for name in stores))
-    for factor in (0.5, 0.75, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0):
+    for factor in (float(f) for f in args.factors.split(",")):
         size = max(1, round(peak * factor))
         row = {
             name: simulate(visitors, size, make(), args.hold)["correct"]
@@ -344,14 +357,16 @@ def main() -> None:
         }
         table[str(factor)] = row | {"size": size}
         print(f"{size:6d} {factor:7.2f} " + " ".join(f"{row[n]:10.4f}" for n in stores))
-    need = {name: needed(visitors, make, 1, 3 * peak, args.hold) for name, make in stores.items()}
-    print(
-        "pool needed for 99% correct: "
-        + ", ".join(
-            f"{n} {need[n]} ({need[n] / peak:.2f}x peak)" if need[n] else f"{n} more than 3x peak"
-            for n in stores
+    need: dict[str, int | None] = {}
+    if not args.no_needed:
+        need = {n: needed(visitors, make, 1, 3 * peak, args.hold) for n, make in stores.items()}
+        print(
+            "pool needed for 99% correct: "
+            + ", ".join(
+                f"{n} {v} ({v / peak:.2f}x peak)" if v else f"{n} more than 3x peak"
+                for n, v in need.items()
+            )
         )
-    )
     print(
         json.dumps(
             {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
+from callscope.api.problems import NotFound
 from callscope.tracking.attribution import candidates
 from callscope.tracking.health import peak_overlap, poisson_quantile
 from callscope.tracking.schemas import Ping, SessionStart
@@ -98,7 +98,6 @@ def test_a_number_whose_visitor_called_is_lent_first(tenant: Tenant, app: FastAP
     b, b_number = lend(app, web, T0 + timedelta(seconds=1))
     lend(app, web, T0 + timedelta(seconds=2))
     assert call(tenant, app, "b-calls", b_number, T0 + timedelta(seconds=10))["session_id"] == b
-    time.sleep(1.1)  # the Redis store reads the marks from SQL at most once a second
     # Every hold has ended by T0 + 300 s. Least recently released first would lend a's
     # number; b's goes first, as b has called.
     d, d_number = lend(app, web, T0 + timedelta(seconds=300))
@@ -107,10 +106,61 @@ def test_a_number_whose_visitor_called_is_lent_first(tenant: Tenant, app: FastAP
     # but b is no longer its last holder: the number is not marked for d.
     late = call(tenant, app, "late", b_number, T0 + timedelta(seconds=20), caller="+15125557101")
     assert late["session_id"] == b
-    time.sleep(1.1)
     _, e_number = lend(app, web, T0 + timedelta(seconds=600))
     assert e_number == a_number  # least recently released first again
     assert d not in (a, b)
+
+
+@pytest.mark.usefixtures("lease_store")
+def test_a_called_number_is_lent_again_once_its_visitor_has_gone(
+    tenant: Tenant, app: FastAPI
+) -> None:
+    web = website(tenant, pool_size=3, hold_seconds=60)  # pings every 20 s
+    a, a_number = lend(app, web, T0)
+    _, b_number = lend(app, web, T0 + timedelta(seconds=1))
+    assert call(tenant, app, "a-calls", a_number, T0 + timedelta(seconds=10))["session_id"] == a
+    ping(app, web, a, T0 + timedelta(seconds=30))  # a is still reading: held until 110 s
+    _, c_number = lend(app, web, T0 + timedelta(seconds=50))
+    assert c_number not in (a_number, b_number)  # never a number a live visitor shows
+    # At 100 s a has not pinged for 70 s (two intervals and more) and has called: a's number
+    # goes before b's, although b's hold ended (at 81 s) and a's runs until 110 s.
+    d, d_number = lend(app, web, T0 + timedelta(seconds=100))
+    assert d_number == a_number
+    with pytest.raises(NotFound):  # a's lease ended when the number was lent again
+        ping(app, web, a, T0 + timedelta(seconds=105))
+    later = call(tenant, app, "d-calls", a_number, T0 + timedelta(seconds=105), "+15125557401")
+    assert later["session_id"] == d
+    nid = number_id(tenant, a_number)
+    with app.state.sessionmaker() as db:
+        during_a = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=60))
+        during_d = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=101))
+    assert [(c.session.public_id, c.confidence) for c in during_a] == [(a, 1.0)]
+    assert [(c.session.public_id, c.confidence) for c in during_d] == [(d, 1.0)]
+
+
+@pytest.mark.usefixtures("lease_store")
+def test_a_ping_that_races_the_lending_of_its_number_does_not_reopen_its_lease(
+    tenant: Tenant, app: FastAPI
+) -> None:
+    if app.state.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises the two transactions: no race to lose")
+    web = website(tenant, pool_size=1, hold_seconds=60)  # pings every 20 s
+    a, number = lend(app, web, T0)  # held until 80 s; gone (no ping for two intervals) at 40 s
+    call(tenant, app, "a-calls", number, T0 + timedelta(seconds=10))
+    with app.state.sessionmaker() as racing:
+        # a's ping at 49 s reads the lease as running; its writes wait for the commit ...
+        tracker(app, web, racing).ping(a, Ping(), T0 + timedelta(seconds=49))
+        # ... while another node lends the number to b, ending a's lease at 50 s
+        b, again = lend(app, web, T0 + timedelta(seconds=50))
+        racing.commit()
+    assert again == number
+    with pytest.raises(NotFound):
+        ping(app, web, a, T0 + timedelta(seconds=55))
+    ping(app, web, b, T0 + timedelta(seconds=55))
+    nid = number_id(tenant, number)
+    with app.state.sessionmaker() as db:
+        found = candidates(db, tenant.account_id, nid, T0 + timedelta(seconds=60))
+    assert [(c.session.public_id, c.confidence) for c in found] == [(b, 1.0)]
 
 
 @pytest.mark.usefixtures("lease_store")
@@ -124,7 +174,6 @@ def test_among_numbers_whose_visitors_called_the_longest_released_goes_first(
     ping(app, web, a, T0 + timedelta(seconds=50))  # a's number is released last of the three
     call(tenant, app, "c", c_number, T0 + timedelta(seconds=10), "+15125557301")
     call(tenant, app, "a", a_number, T0 + timedelta(seconds=11), "+15125557302")
-    time.sleep(1.1)  # the Redis store reads the marks from SQL at most once a second
     after = T0 + timedelta(seconds=300)  # every hold has ended
     shown = [lend(app, web, after + timedelta(seconds=i))[1] for i in range(3)]
     assert shown == [c_number, a_number, b_number]

@@ -4,7 +4,13 @@ The policy, the same in both stores:
 - a free number (not held by any live session) is picked least-recently-released first,
   so the last holder of a number has had the longest time to call it; except that a free
   number whose last holder has already called (`lend_first`, set by `holder_called` when
-  the call processor attributes a call) goes before the others: that visitor has used it;
+  the call processor attributes a call) goes before the others: that visitor has used it,
+  and later calls from their phone find their session by caller id (attribution.py);
+- such a number may be lent before its hold ends, once its holder has stopped pinging (no
+  ping for two intervals: the pick's `gone`); the holder's lease then ends (`Pick.called`,
+  `end_leases`), so that visit cannot come back to a number someone else now holds. The
+  hold is there so a visitor's call reaches their session; once they have called, it has
+  done its work, and the number is worth more to the late callers of other visits;
 - when every number is held and the pool may be reused, the least-recently-active hold is
   taken over (the answer says `shared`; attribution confidence drops for calls then);
 - a pick marks the number held until the given time; each heartbeat extends it.
@@ -15,19 +21,20 @@ Both stores are safe under concurrent requests: the SQL store locks the picked r
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite writers are serialised by BEGIN
 IMMEDIATE), the Redis store picks inside one Lua script. The visitor session row, in SQL
 either way, keeps the lease window that attribution reads, and the `lend_first` marks are
-in SQL either way too (the Redis store reads them at most once a second per pool).
+in SQL either way too. Each store reads a pool's marks at most once a second (`_Marks`);
+only a number among those it read may be lent before its hold ends, so a store always
+knows when it did so.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from callscope.numbers.models import TrackingNumber
@@ -39,6 +46,7 @@ from callscope.tracking.models import VisitorSession
 class Pick:
     number_id: int
     shared: bool
+    called: bool = False  # its last holder had called: end that lease now (`end_leases`)
 
 
 class LeaseStore(Protocol):
@@ -51,11 +59,14 @@ class LeaseStore(Protocol):
         numbers: Sequence[int],
         now: datetime,
         until: datetime,
+        gone: datetime,
         reuse: bool,
     ) -> Pick | None:
         """Lend a number of the pool until `until`; None when the pool has no number to
-        lend (empty, or all held and `reuse` is false). Send this store's waiting
-        extensions first (`later.flush`), or a held number can look free."""
+        lend (empty, or all held and `reuse` is false). A number held no later than `gone`
+        is held for a visitor who has stopped pinging: if that visitor has called, the
+        number may be lent. Send this store's waiting extensions first (`later.flush`), or
+        a held number can look free."""
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         """Keep the number held at least until `until`."""
@@ -72,6 +83,12 @@ _IN_POOL = (_N.pool_id == bindparam("in_pool"), _N.active)
 # transaction took meanwhile is re-checked when locked, fails the test and is passed over
 # (ORDER BY alone would be judged on the old snapshot and hand the same number out twice).
 _FREE = or_(_N.held_until.is_(None), _N.held_until <= bindparam("now"))
+# ... or held for a visitor who has called and gone, among the marks the store has read.
+_GONE_CALLER = and_(
+    _N.lend_first,
+    _N.id.in_(bindparam("marks", expanding=True)),
+    _N.held_until <= bindparam("gone"),
+)
 
 
 def _take(order: tuple[Any, ...], *where: Any) -> Any:
@@ -92,7 +109,7 @@ def _take(order: tuple[Any, ...], *where: Any) -> Any:
     )
 
 
-_TAKE_FREE = _take(_CALLED_FIRST, _FREE)
+_TAKE_FREE = _take(_CALLED_FIRST, or_(_FREE, _GONE_CALLER))
 _TAKE_OLDEST = _take(_LRU_FIRST)  # all held: the least recently active hold is shared
 _EXTEND = (
     update(_NUMBERS)
@@ -100,7 +117,8 @@ _EXTEND = (
     .where(or_(_N.held_until.is_(None), _N.held_until < bindparam("until")))
     .values(held_until=bindparam("until"))
 )
-_V = cast(Table, VisitorSession.__table__).c
+_SESSIONS = cast(Table, VisitorSession.__table__)
+_V = _SESSIONS.c
 # Only while the calling session is the number's last holder: once it has been lent again,
 # the mark would speak for a visitor who has not called.
 _MARK = (
@@ -115,6 +133,19 @@ _MARK = (
 )
 _UNMARK = update(_NUMBERS).where(_N.id == bindparam("lent")).values(lend_first=False)
 _MARKED = select(_N.id).where(*_IN_POOL, _N.lend_first)
+# A called number lent before its hold ended: its earlier holders' leases end now. Those
+# holders stopped pinging at least two intervals ago; a lease begun over a day before is
+# not looked for (it would have to have pinged for a day and then gone quiet).
+_END = (
+    update(_SESSIONS)
+    .where(
+        _V.number_id == bindparam("relent"),
+        _V.leased_at < bindparam("now"),
+        _V.leased_at >= bindparam("since"),
+        _V.lease_expires_at > bindparam("now"),
+    )
+    .values(lease_expires_at=bindparam("now"))
+)
 
 
 def holder_called(db: Session, callers: Sequence[VisitorSession]) -> None:
@@ -133,10 +164,48 @@ def holder_called(db: Session, callers: Sequence[VisitorSession]) -> None:
         )
 
 
+def end_leases(db: Session, number_id: int, now: datetime) -> None:
+    """The number was lent at `now` as a called number (`Pick.called`): its earlier holders'
+    leases end now, so attribution gives later calls to the new holder and a visit of
+    theirs that comes back starts a new session instead of showing a number lent again."""
+    params = {"relent": number_id, "now": now, "since": now - timedelta(days=1)}
+    db.connection().execute(_END, params)
+
+
+class _Marks:
+    """Each pool's `lend_first` numbers as read from SQL, at most once a second of the
+    picks' own clock (the request time: a simulation in virtual time sees what a server
+    would; a clock set back reads them again)."""
+
+    def __init__(self) -> None:
+        self._read: dict[int, tuple[datetime, frozenset[int]]] = {}  # pool -> (read at, marks)
+
+    def get(self, db: Session, pool_id: int, now: datetime) -> frozenset[int]:
+        read = self._read.get(pool_id)
+        if read is None or abs(now - read[0]) >= _MARKS_AGE:
+            if len(self._read) > 1024:
+                self._read.clear()
+            ids = frozenset(db.connection().execute(_MARKED, {"in_pool": pool_id}).scalars())
+            read = self._read[pool_id] = (now, ids)
+        return read[1]
+
+    def lent(self, pool_id: int, number_id: int) -> None:
+        """The number was lent: the mark spoke for its last holder."""
+        read = self._read.get(pool_id)
+        if read is not None:
+            self._read[pool_id] = (read[0], read[1] - {number_id})
+
+
+_MARKS_AGE = timedelta(seconds=1)
+
+
 class SqlLeaseStore:
     """Holds live in `tracking_numbers.held_until`, in the request's transaction."""
 
     name = "sql"
+
+    def __init__(self) -> None:
+        self._marks = _Marks()
 
     def pick(
         self,
@@ -145,14 +214,25 @@ class SqlLeaseStore:
         numbers: Sequence[int],
         now: datetime,
         until: datetime,
+        gone: datetime,
         reuse: bool,
     ) -> Pick | None:
         flush(db, self._send_extends)
         connection = db.connection()
-        params = {"in_pool": pool_id, "now": now, "until": until}
+        marks = self._marks.get(db, pool_id, now)
+        params = {
+            "in_pool": pool_id,
+            "now": now,
+            "until": until,
+            "gone": gone,
+            "marks": sorted(marks),
+        }
         taken = connection.execute(_TAKE_FREE, params).scalar()
         if taken is not None:
-            return Pick(number_id=taken, shared=False)
+            called = taken in marks
+            if called:
+                self._marks.lent(pool_id, taken)
+            return Pick(number_id=taken, shared=False, called=called)
         if not reuse:
             return None
         taken = connection.execute(_TAKE_OLDEST, params).scalar()
@@ -170,26 +250,27 @@ class SqlLeaseStore:
 # store sends the members once (_SYNC), then picks again. Sending 200 ids with every pick
 # was a third of the writer thread's time on PostgreSQL + Redis.
 # KEYS: slots (zset number_id -> held-until ms), members version
-# ARGV: now ms, until ms, reuse (0/1), version, then the numbers marked lend_first
+# ARGV: now ms, until ms, reuse (0/1), version, gone ms, then the numbers marked lend_first
+# Answer: number, shared (0/1), called (0/1).
 _PICK = """
 if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 'sync' end
 local marked, released = nil, nil
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
-  if score and score <= tonumber(ARGV[1]) and (released == nil or score < released) then
+  if score and score <= tonumber(ARGV[5]) and (released == nil or score < released) then
     marked, released = ARGV[i], score
   end
 end
 if marked then
   redis.call('ZADD', KEYS[1], ARGV[2], marked)
-  return {marked, 0}
+  return {marked, 0, 1}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first == 0 then return false end
 local held = tonumber(first[2]) > tonumber(ARGV[1])
 if held and ARGV[3] == '0' then return false end
 redis.call('ZADD', KEYS[1], ARGV[2], first[1])
-return {first[1], held and 1 or 0}
+return {first[1], held and 1 or 0, 0}
 """
 # KEYS: as _PICK; ARGV: version, number ids... New members start free (score 0), the
 # holds of members that stay are kept, members no longer in the pool are dropped.
@@ -227,7 +308,7 @@ class RedisLeaseStore:
         self._pick = client.register_script(_PICK)
         self._sync = client.register_script(_SYNC)
         self._versions: dict[tuple[int, ...], tuple[str, list[str]]] = {}
-        self._marks: dict[int, tuple[float, frozenset[int]]] = {}  # pool -> (read at, marks)
+        self._marks = _Marks()
 
     def _keys(self, pool_id: int) -> tuple[str, str]:
         base = f"{self.prefix}:pool:{pool_id}"
@@ -240,6 +321,7 @@ class RedisLeaseStore:
         numbers: Sequence[int],
         now: datetime,
         until: datetime,
+        gone: datetime,
         reuse: bool,
     ) -> Pick | None:
         flush(db, self._send_extends)
@@ -250,9 +332,9 @@ class RedisLeaseStore:
                 self._versions.clear()
             found = self._versions[ids] = _version(ids)
         version, members = found
-        read_at, marks = self._marked(db, pool_id)
+        marks = self._marks.get(db, pool_id, now)
         keys = list(self._keys(pool_id))
-        args = [_ms(now), _ms(until), int(reuse), version, *sorted(marks)]
+        args = [_ms(now), _ms(until), int(reuse), version, _ms(gone), *sorted(marks)]
         answer = self._pick(keys=keys, args=args)
         if answer == b"sync":
             self._sync(keys=keys, args=[version, *members])
@@ -261,20 +343,9 @@ class RedisLeaseStore:
             return None
         taken = int(answer[0])
         if taken in marks:  # lent again: the mark spoke for the last holder
-            self._marks[pool_id] = (read_at, marks - {taken})
+            self._marks.lent(pool_id, taken)
             later(db, _send_unmarks, {"lent": taken})
-        return Pick(number_id=taken, shared=bool(int(answer[1])))
-
-    def _marked(self, db: Session, pool_id: int) -> tuple[float, frozenset[int]]:
-        """When the pool's lend_first numbers were read from SQL (at most once a second),
-        and those numbers."""
-        read = self._marks.get(pool_id)
-        if read is None or time.monotonic() - read[0] > 1.0:
-            if len(self._marks) > 1024:
-                self._marks.clear()
-            ids = frozenset(db.connection().execute(_MARKED, {"in_pool": pool_id}).scalars())
-            read = self._marks[pool_id] = (time.monotonic(), ids)
-        return read
+        return Pick(number_id=taken, shared=bool(int(answer[1])), called=bool(int(answer[2])))
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         later(db, self._send_extends, (self._keys(pool_id)[0], str(number_id), _ms(until)))

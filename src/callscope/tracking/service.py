@@ -2,8 +2,10 @@
 
 A session is live while its visitor was active in the last 30 minutes and, when it holds a
 pool number, while that lease is held. Holding means: while the page pings (plus one ping
-interval of grace) and for the pool's `hold_seconds` after the last ping. A session that
-is not live is over; the snippet starts a new one (a new session id, maybe another number).
+interval of grace) and for the pool's `hold_seconds` after the last ping, or until the
+number is lent again once the visitor has called and stopped pinging (leases.py). A session
+that is not live is over; the snippet starts a new one (a new session id, maybe another
+number).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from callscope.api.problems import NotFound
 from callscope.numbers.models import ExhaustionPolicy
 from callscope.phones import national_format
 from callscope.tracking.later import later, touched
-from callscope.tracking.leases import LeaseStore
+from callscope.tracking.leases import LeaseStore, end_leases
 from callscope.tracking.models import PageView, VisitorSession
 from callscope.tracking.schemas import Ping, PingAnswer, SessionAnswer, SessionStart, Swap
 from callscope.tracking.siteconfig import SiteConfig
@@ -74,7 +76,11 @@ _FIND = select(
 ).where(_SC.public_id == bindparam("public_id"), _SC.site_id == bindparam("site_id"))
 _INSERT = insert(_S)
 _SEEN = update(_S).where(_SC.id == bindparam("row_id")).values(last_seen_at=bindparam("now"))
-_SEEN_HELD = _SEEN.values(lease_expires_at=bindparam("until"))
+# Only the lease as the visit read it: one ended meanwhile (its number lent again by another
+# transaction, leases.end_leases) stays ended, and the visit's next ping starts a new session.
+_SEEN_HELD = _SEEN.where(_SC.lease_expires_at == bindparam("was")).values(
+    lease_expires_at=bindparam("until")
+)
 _MOVED = (
     update(_S)
     .where(_SC.id == bindparam("row_id"))
@@ -195,7 +201,8 @@ class Tracker:
         key = row.public_id
         if pool is not None and row.pool_id == pool.id and row.number_id is not None:
             until = self._hold_until(now)
-            later(self.db, _SEND_SEEN_HELD, {"row_id": row.id, "now": now, "until": until}, key)
+            held = {"row_id": row.id, "now": now, "until": until, "was": row.lease_expires_at}
+            later(self.db, _SEND_SEEN_HELD, held, key)
             self.store.extend(self.db, pool.id, row.number_id, until)
         else:
             later(self.db, _SEND_SEEN, {"row_id": row.id, "now": now}, key)
@@ -269,16 +276,21 @@ class Tracker:
             return
         values["pool_id"] = pool.id
         until = self._hold_until(now)
+        # A hold ending by then was last extended two ping intervals ago or more.
+        gone = until - timedelta(seconds=2 * ping_seconds(self.config))
         pick = self.store.pick(
             self.db,
             pool.id,
             list(pool.numbers),
             now,
             until,
+            gone,
             reuse=pool.policy is ExhaustionPolicy.reuse_oldest,
         )
         if pick is None or pick.number_id not in pool.numbers:
             return  # exhausted (overflow or keep-original policy) or an empty pool
+        if pick.called:
+            end_leases(self.db, pick.number_id, now)
         values.update(
             number_id=pick.number_id, leased_at=now, lease_expires_at=until, shared=pick.shared
         )
