@@ -172,6 +172,9 @@ def end_leases(db: Session, number_id: int, now: datetime) -> None:
     db.connection().execute(_END, params)
 
 
+_MARKS_AGE = timedelta(seconds=1)
+
+
 class _Marks:
     """Each pool's `lend_first` numbers as read from SQL, at most once a second of the
     picks' own clock (the request time: a simulation in virtual time sees what a server
@@ -194,9 +197,6 @@ class _Marks:
         read = self._read.get(pool_id)
         if read is not None:
             self._read[pool_id] = (read[0], read[1] - {number_id})
-
-
-_MARKS_AGE = timedelta(seconds=1)
 
 
 class SqlLeaseStore:
