@@ -72,6 +72,7 @@ DAY0 = datetime(2026, 12, 1, tzinfo=UTC)
 HOLD = 900  # seconds a number stays with a visitor after the last ping (--hold)
 UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0"
 TARGET = 0.99
+POLICIES = ("callscope", "lru", "lowest-id", "random")
 
 
 class ChoiceStore(SqlLeaseStore):
@@ -321,6 +322,13 @@ def main() -> None:
         "--no-needed", action="store_true", help="skip the search for the pool 99%% needs"
     )
     args = parser.parse_args()
+    unknown = sorted(set(args.policies.split(",")) - set(POLICIES))
+    if unknown:
+        parser.error(f"unknown policies {', '.join(unknown)}; known: {', '.join(POLICIES)}")
+    try:
+        factors = [float(f) for f in args.factors.split(",")]
+    except ValueError:
+        parser.error(f"--factors takes numbers separated by commas, not {args.factors!r}")
     rng = random.Random(args.seed)
     visitors = day(
         args.visitors,
@@ -349,7 +357,7 @@ def main() -> None:
     stores = {name: policies[name] for name in args.policies.split(",")}
     table: dict[str, dict[str, float]] = {}
     print(f"{'pool':>6} {'x peak':>7} " + " ".join(f"{name:>10}" for name in stores))
-    for factor in (float(f) for f in args.factors.split(",")):
+    for factor in factors:
         size = max(1, round(peak * factor))
         row = {
             name: simulate(visitors, size, make(), args.hold)["correct"]
