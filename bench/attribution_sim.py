@@ -82,8 +82,8 @@ class ChoiceStore(SqlLeaseStore):
     def choose(self, free: list[Any]) -> Any:
         raise NotImplementedError
 
-    def pick(self, db, pool_id, numbers, now, until, gone, reuse):  # type: ignore[no-untyped-def]
-        flush(db, self._send_extends)  # the holds pings extended, as SqlLeaseStore.pick does
+    def pick(self, db, pool_id, want, reuse):  # type: ignore[no-untyped-def]
+        now, until = want.now, want.until
         n = TrackingNumber
         rows = db.execute(
             select(n.id, n.held_until).where(n.pool_id == pool_id, n.active).order_by(n.id)

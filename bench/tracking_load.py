@@ -1,6 +1,7 @@
 """Load on the public tracking endpoint, as a ratio against a trivial endpoint of the same app.
 
     python bench/tracking_load.py [--backend embedded|scale] [--seconds 10] [--connections 16]
+                                  [--rounds 3]
 
 One real server (`callscope serve`, one uvicorn process) is seeded with the demo business;
 `wrk` (Debian's package; installed with apt-get when missing and root) drives it on
@@ -14,6 +15,11 @@ loopback. In the same run it measures:
   thread, so all 16 connections shared it.
 Backends: `embedded` (SQLite, SQL leases: the default install) and `scale` (PostgreSQL at
 127.0.0.1:5432 in a throwaway database, Redis leases at 127.0.0.1:6379).
+
+The three run one after another, `--rounds` times on the same server; each round's ratios
+are against that round's trivial run, and the table gives the median round (and the
+range), so that the machine slowing down between two windows moves one round, not the
+figure. Until 2026-12-04 there was one round.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import os
 import re
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,7 +134,9 @@ def drop_db(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[str, object]:
+def run(
+    backend: str, seconds: int, connections: int, pool_size: int, rounds: int
+) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="callscope-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLSCOPE_")} | {
         "CALLSCOPE_DATA_DIR": str(tmp / "data"),
@@ -175,13 +184,18 @@ def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[st
                 time.sleep(0.1)
         sessions = f"{base}/t/{info['site_key']}/sessions"
         wrk(f"{base}/livez", 2, connections, None, tmp)  # warm up
-        results = {
-            "trivial GET /livez": wrk(f"{base}/livez", seconds, connections, None, tmp),
-            "sessions, new visitor": wrk(sessions, seconds, connections, NEW_VISITOR, tmp),
-            "sessions, returning visitor": wrk(
-                sessions, seconds, connections, returning_script(sessions), tmp
-            ),
-        }
+        returning = returning_script(sessions)
+        measured: list[dict[str, dict[str, float]]] = []
+        for _ in range(rounds):
+            trivial = wrk(f"{base}/livez", seconds, connections, None, tmp)
+            one = {
+                "trivial GET /livez": trivial,
+                "sessions, new visitor": wrk(sessions, seconds, connections, NEW_VISITOR, tmp),
+                "sessions, returning visitor": wrk(sessions, seconds, connections, returning, tmp),
+            }
+            for r in one.values():
+                r["ratio"] = round(r["rps"] / trivial["rps"], 3)
+            measured.append(one)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -189,15 +203,24 @@ def run(backend: str, seconds: int, connections: int, pool_size: int) -> dict[st
         if dbname:
             drop_db(dbname)
         shutil.rmtree(tmp, ignore_errors=True)
-    base_rps = results["trivial GET /livez"]["rps"]
+    results = {}
+    for name in measured[0]:
+        ratios = [one[name]["ratio"] for one in measured]
+        results[name] = {
+            "ratio": statistics.median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "rps": statistics.median(one[name]["rps"] for one in measured),
+            "p99_ms": statistics.median(one[name]["p99_ms"] for one in measured),
+            "non_2xx": sum(one[name]["non_2xx"] for one in measured),
+        }
     return {
         "backend": backend,
         "seconds": seconds,
         "connections": connections,
         "pool_size": pool_size,
-        "results": {
-            name: r | {"ratio": round(r["rps"] / base_rps, 3)} for name, r in results.items()
-        },
+        "rounds": measured,
+        "results": results,
     }
 
 
@@ -207,17 +230,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--pool-size", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if min(args.seconds, args.connections, args.pool_size, args.rounds) < 1:
+        parser.error("--seconds, --connections, --pool-size and --rounds must be at least 1")
     backends = ["embedded", "scale"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        report = run(backend, args.seconds, args.connections, args.pool_size)
+        report = run(backend, args.seconds, args.connections, args.pool_size, args.rounds)
         print(
-            f"\n{backend}: {args.connections} connections, {args.seconds} s each, pool {args.pool_size}"
+            f"\n{backend}: {args.connections} connections, {args.seconds} s each, "
+            f"pool {args.pool_size}, median of {args.rounds} rounds"
         )
-        print(f"{'endpoint':32} {'req/s':>9} {'ratio':>7} {'p99 ms':>8} {'non-2xx':>8}")
+        print(
+            f"{'endpoint':30} {'req/s':>7} {'ratio':>6} {'range':>11} {'p99 ms':>7} {'non-2xx':>8}"
+        )
         for name, r in report["results"].items():  # type: ignore[attr-defined]
+            span = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
             print(
-                f"{name:32} {r['rps']:9.0f} {r['ratio']:7.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8.0f}"
+                f"{name:30} {r['rps']:7.0f} {r['ratio']:6.2f} {span:>11} {r['p99_ms']:7.2f} "
+                f"{r['non_2xx']:8.0f}"
             )
         print(json.dumps(report))
 

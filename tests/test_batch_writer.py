@@ -4,6 +4,7 @@ write fails only its own request."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -88,4 +89,39 @@ def test_order_within_and_across_batches_is_arrival_order(tmp_path: Path, n: int
         assert list(connection.execute(text("SELECT x FROM t ORDER BY i")).scalars()) == list(
             range(n)
         )
+    engine.dispose()
+
+
+def test_a_batch_reads_ahead_once_for_all_its_actions(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    writer = BatchWriter(make_sessionmaker(engine), max_batch=8)
+    reads: list[list[int]] = []
+    seen: list[tuple[int, int]] = []  # (action, reads made before it ran)
+
+    def read(db: Session, items: list[int]) -> None:
+        reads.append(items)
+
+    gate = threading.Event()  # holds the writer until every action has queued
+
+    async def open_gate() -> None:
+        gate.set()
+
+    async def many() -> None:
+        await asyncio.gather(
+            writer.run(lambda db: gate.wait(10)),
+            *(
+                writer.run(lambda db, x=x: seen.append((x, len(reads))), (read, x))
+                for x in range(20)
+            ),
+            writer.run(lambda db: seen.append((-1, len(reads)))),  # reads nothing ahead
+            open_gate(),
+        )
+
+    asyncio.run(many())
+    assert [x for items in reads for x in items] == list(range(20))
+    assert all(len(items) <= 8 for items in reads)
+    assert len(reads) < 20  # batched: a read for several actions
+    # each action ran after its batch's read-ahead
+    batch_of = {x: i for i, items in enumerate(reads) for x in items}
+    assert all(made == batch_of[x] + 1 for x, made in seen if x >= 0)
     engine.dispose()

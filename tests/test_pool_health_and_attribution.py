@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from callscope.api.problems import NotFound
 from callscope.tracking.attribution import candidates
 from callscope.tracking.health import peak_overlap, poisson_quantile
+from callscope.tracking.models import VisitorSession
 from callscope.tracking.schemas import Ping, SessionStart
 from tests.calls import post_event, secret_of
 from tests.dni import CHROME_UA, ORIGIN, Website, tracker, website
@@ -177,6 +179,53 @@ def test_among_numbers_whose_visitors_called_the_longest_released_goes_first(
     after = T0 + timedelta(seconds=300)  # every hold has ended
     shown = [lend(app, web, after + timedelta(seconds=i))[1] for i in range(3)]
     assert shown == [c_number, a_number, b_number]
+
+
+def lend_together(app: FastAPI, web: Website, times: list[datetime]) -> list[str]:
+    """New visits at `times` in one transaction, as the tracking writer batches them: their
+    numbers are picked together at the commit. The numbers they were shown."""
+    with app.state.sessionmaker() as db:
+        t = tracker(app, web, db)
+        answers = [
+            t.begin(SessionStart(url=f"{ORIGIN}/", user_agent=CHROME_UA), at) for at in times
+        ]
+        db.commit()
+    return [answer.result().swaps[0].to for answer in answers]
+
+
+@pytest.mark.usefixtures("lease_store")
+def test_numbers_lent_in_one_batch_are_those_lent_one_after_another(
+    tenant: Tenant, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = app.state.lease_store
+    web = website(tenant, pool_size=3, hold_seconds=60)
+    a, a_number = lend(app, web, T0)
+    _, b_number = lend(app, web, T0 + timedelta(seconds=1))
+    _, c_number = lend(app, web, T0 + timedelta(seconds=2))
+    ping(app, web, a, T0 + timedelta(seconds=50))
+    call(tenant, app, "c", c_number, T0 + timedelta(seconds=10), "+15125557301")
+    call(tenant, app, "a", a_number, T0 + timedelta(seconds=11), "+15125557302")
+    picks: list[int] = []
+    if store.name == "redis":
+        script = store._pick
+        monkeypatch.setattr(store, "_pick", lambda **kw: picks.append(1) or script(**kw))
+    after = T0 + timedelta(seconds=300)  # every hold has ended
+    shown = lend_together(app, web, [after + timedelta(seconds=i) for i in range(4)])
+    # as one at a time (the test above): the called numbers, longest released first, then
+    # the other; the fourth finds all three held and shares the least recently active
+    assert shown == [c_number, a_number, b_number, c_number]
+    with app.state.sessionmaker() as db:
+        rows = db.scalars(
+            select(VisitorSession).where(VisitorSession.started_at >= after).order_by("id")
+        ).all()
+    assert [(r.shared, r.lease_expires_at is not None) for r in rows] == [
+        (False, True),
+        (False, True),
+        (False, True),
+        (True, True),
+    ]
+    if store.name == "redis":
+        assert picks == [1]  # one script call for the batch
 
 
 def test_a_caller_who_rings_the_number_again_is_the_visitor_of_their_first_call(

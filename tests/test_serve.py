@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.cli import run_json
 from tests.server import running
@@ -55,3 +57,23 @@ def test_rate_limit_counts_the_client_behind_a_trusted_proxy(tmp_path: Path) -> 
 
         assert [start("203.0.113.7"), start("203.0.113.7")] == [200, 429]
         assert start("198.51.100.9") == 200  # another visitor behind the same proxy
+
+
+def test_serve_keeps_what_startup_built_out_of_the_collectors_full_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full pass over the imported libraries stopped every request for 100-190 ms under
+    load (bench/RESULTS.md); the server freezes what it built before it serves."""
+    import uvicorn
+
+    from callscope.cli import _serve
+    from callscope.config import Settings
+
+    frozen: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: frozen.append(gc.get_freeze_count()))
+    try:
+        _serve(Settings(data_dir=tmp_path), "127.0.0.1", 0, migrate=True)
+    finally:
+        gc.unfreeze()
+    assert len(frozen) == 1
+    assert frozen[0] > 100_000  # the app and its libraries, not a handful

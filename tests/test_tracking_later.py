@@ -9,9 +9,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select
 
+from callscope.api.problems import NotFound
 from callscope.tracking.models import PageView, VisitorSession
 from callscope.tracking.schemas import Ping, SessionStart
-from callscope.tracking.service import Tracker
+from callscope.tracking.service import Tracker, read_ahead
 from tests.dni import CHROME_UA, ORIGIN, tracker, website
 from tests.factories import Tenant
 
@@ -92,3 +93,59 @@ def test_many_visits_in_one_transaction_send_one_statement_per_kind(
     )
     with app.state.sessionmaker() as db:
         assert db.query(PageView).count() == 16
+
+
+def test_a_batch_reads_its_sessions_ahead_in_one_select(tenant: Tenant, app: FastAPI) -> None:
+    web = website(tenant, pool_size=20, hold_seconds=60)  # pings every 20 s
+    with app.state.sessionmaker() as db:
+        t = tracker(app, web, db)
+        started = [start(t, T0) for _ in range(8)]
+        db.commit()
+    ids = [s.session_id for s in started]
+    site_id = app.state.site_configs.get(db, web.key).site_id
+    selects: list[str] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if sql.startswith("SELECT"):
+            selects.append(sql)
+
+    engine = app.state.sessionmaker.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with app.state.sessionmaker() as db:
+            wanted = [(site_id, i) for i in ids] + [
+                (site_id, "forged-session-id"),
+                (site_id, ids[0]),
+            ]
+            read_ahead(db, wanted)
+            t = tracker(app, web, db)
+            for i, session_id in enumerate(ids):
+                t.ping(session_id, Ping(url=f"{ORIGIN}/p{i}"), T0 + timedelta(seconds=30))
+            with pytest.raises(NotFound):
+                t.ping("forged-session-id", Ping(), T0 + timedelta(seconds=30))
+            # the same session again in the batch: read again, with the first ping's writes
+            t.ping(ids[0], Ping(url=f"{ORIGIN}/again"), T0 + timedelta(seconds=40))
+            db.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(selects) == 2  # the read-ahead, and ids[0] read again after its touch
+    with app.state.sessionmaker() as db:
+        row = db.scalars(select(VisitorSession).filter_by(public_id=ids[0])).one()
+        views = db.scalars(select(PageView.url).filter_by(session_id=row.id)).all()
+    assert row.last_seen_at.replace(tzinfo=UTC) == T0 + timedelta(seconds=40)
+    assert row.lease_expires_at.replace(tzinfo=UTC) == T0 + timedelta(seconds=40 + 60 + 20)
+    assert sorted(views) == [f"{ORIGIN}/again", f"{ORIGIN}/p0"]
+
+
+def test_a_session_of_another_site_is_not_found_by_reading_ahead(
+    tenant: Tenant, app: FastAPI
+) -> None:
+    mine, theirs = website(tenant, pool_size=2), website(tenant, pool_size=2)
+    with app.state.sessionmaker() as db:
+        their_session = start(tracker(app, theirs, db), T0).session_id
+        db.commit()
+    with app.state.sessionmaker() as db:
+        my_site = app.state.site_configs.get(db, mine.key).site_id
+        read_ahead(db, [(my_site, their_session)])
+        with pytest.raises(NotFound):
+            tracker(app, mine, db).ping(their_session, Ping(), T0 + timedelta(seconds=5))

@@ -6,6 +6,7 @@ Errors print one clear line on stderr and exit non-zero without a traceback.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -138,8 +139,14 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         _alembic(lambda: migrations.upgrade(settings.effective_database_url))
+    app = create_app(settings)
+    # What the imports and the app built will live as long as the process: keep it out of
+    # the collector's full passes, which otherwise stop every request for 100-190 ms on
+    # this 2-core machine (the p99 of even GET /livez under load; bench/RESULTS.md).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         log_config=None,

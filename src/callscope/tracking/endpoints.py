@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
@@ -28,12 +28,12 @@ from callscope.api.problems import Problem, field_error
 from callscope.db.base import utcnow
 from callscope.numbers.repository import PoolRepository
 from callscope.tracking.health import pool_health
-from callscope.tracking.schemas import Ping, PoolHealth, SessionStart
-from callscope.tracking.service import Tracker
+from callscope.tracking.later import result
+from callscope.tracking.schemas import Ping, PingAnswer, PoolHealth, SessionAnswer, SessionStart
+from callscope.tracking.service import Tracker, read_ahead
 from callscope.tracking.siteconfig import SiteConfig
 
 SNIPPET = Path(__file__).with_name("snippet.js")
-T = TypeVar("T")
 SiteKey = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 SessionKey = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
@@ -109,20 +109,27 @@ async def _body(request: Request, model: type[BaseModel]) -> Any:
         raise Problem(422, "validation-error", "invalid tracking request", errors=errors) from None
 
 
-async def _track(request: Request, config: SiteConfig, action: Callable[[Tracker], T]) -> T:
-    """Run one tracking write in its own transaction, on the tracking writer thread(s)."""
+async def _track(
+    request: Request,
+    config: SiteConfig,
+    action: Callable[[Tracker], Any],
+    session_id: str | None = None,
+) -> Any:
+    """Run one tracking write in its own transaction, on the tracking writer thread(s); an
+    `Answer` is read after the commit. A batch looks its `session_id`s up together."""
     state = request.app.state
     store = state.lease_store
     if state.batch_writer is not None:  # group commit on the writer thread
-        return await state.batch_writer.run(  # type: ignore[no-any-return]
-            lambda db: action(Tracker(db=db, store=store, config=config))
+        ahead = None if session_id is None else (read_ahead, (config.site_id, session_id))
+        return await state.batch_writer.run(
+            lambda db: action(Tracker(db=db, store=store, config=config)), ahead
         )
 
-    def work() -> T:
+    def work() -> Any:
         with state.sessionmaker() as db:
-            result = action(Tracker(db=db, store=store, config=config))
+            done = action(Tracker(db=db, store=store, config=config))
             db.commit()
-            return result
+            return result(done)
 
     return await to_thread.run_sync(work, limiter=state.write_limiter)
 
@@ -133,7 +140,9 @@ async def start_session(site_key: SiteKey, request: Request) -> JSONResponse:
     headers = _cors(request, config)
     _limit(request, config)
     body = await _body(request, SessionStart)
-    answer = await _track(request, config, lambda tracker: tracker.start(body, utcnow()))
+    answer: SessionAnswer = await _track(
+        request, config, lambda t: t.begin(body, utcnow()), body.session_id
+    )
     return JSONResponse(answer.model_dump(by_alias=True), headers=headers)
 
 
@@ -144,7 +153,9 @@ async def ping_session(site_key: SiteKey, session_id: SessionKey, request: Reque
     _limit(request, config)
     body = await _body(request, Ping)
     try:
-        answer = await _track(request, config, lambda t: t.ping(session_id, body, utcnow()))
+        answer: PingAnswer = await _track(
+            request, config, lambda t: t.ping(session_id, body, utcnow()), session_id
+        )
     except Problem as exc:
         exc.headers = (exc.headers or {}) | headers  # the snippet must be able to read the 404
         raise

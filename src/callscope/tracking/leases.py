@@ -17,6 +17,11 @@ The policy, the same in both stores:
   Extensions wait for the commit (later.py) and go out together; a pick sends the
   waiting ones first, so it never lends a number whose extension is still waiting.
 
+The tracker asks for a transaction's numbers together (`pick_many`, one `Want` per new
+session, in the order the sessions came): the Redis store lends them all in one script
+call, the SQL store one statement each, and either answers as if they had been asked one
+after another.
+
 Both stores are safe under concurrent requests: the SQL store locks the picked row
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite writers are serialised by BEGIN
 IMMEDIATE), the Redis store picks inside one Lua script. The visitor session row, in SQL
@@ -49,24 +54,26 @@ class Pick:
     called: bool = False  # its last holder had called: end that lease now (`end_leases`)
 
 
+@dataclass(frozen=True)
+class Want:
+    """One number wanted: lend it at `now` until `until`. A number held no later than
+    `gone` is held for a visitor who has stopped pinging."""
+
+    now: datetime
+    until: datetime
+    gone: datetime
+
+
 class LeaseStore(Protocol):
     name: str
 
-    def pick(
-        self,
-        db: Session,
-        pool_id: int,
-        numbers: Sequence[int],
-        now: datetime,
-        until: datetime,
-        gone: datetime,
-        reuse: bool,
-    ) -> Pick | None:
-        """Lend a number of the pool until `until`; None when the pool has no number to
-        lend (empty, or all held and `reuse` is false). A number held no later than `gone`
-        is held for a visitor who has stopped pinging: if that visitor has called, the
-        number may be lent. Send this store's waiting extensions first (`later.flush`), or
-        a held number can look free."""
+    def pick_many(
+        self, db: Session, pool_id: int, numbers: Sequence[int], wants: Sequence[Want], reuse: bool
+    ) -> list[Pick | None]:
+        """Lend a number of the pool for each want, in order; None where the pool has no
+        number to lend (empty, or all held and `reuse` is false). A number held for a
+        visitor who has stopped pinging may be lent if that visitor has called. Send this
+        store's waiting extensions first (`later.flush`), or a held number can look free."""
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         """Keep the number held at least until `until`."""
@@ -207,24 +214,21 @@ class SqlLeaseStore:
     def __init__(self) -> None:
         self._marks = _Marks()
 
-    def pick(
-        self,
-        db: Session,
-        pool_id: int,
-        numbers: Sequence[int],
-        now: datetime,
-        until: datetime,
-        gone: datetime,
-        reuse: bool,
-    ) -> Pick | None:
+    def pick_many(
+        self, db: Session, pool_id: int, numbers: Sequence[int], wants: Sequence[Want], reuse: bool
+    ) -> list[Pick | None]:
         flush(db, self._send_extends)
+        return [self.pick(db, pool_id, want, reuse) for want in wants]
+
+    def pick(self, db: Session, pool_id: int, want: Want, reuse: bool) -> Pick | None:
+        """One number: one `UPDATE ... RETURNING` (two when all are held and may be shared)."""
         connection = db.connection()
-        marks = self._marks.get(db, pool_id, now)
+        marks = self._marks.get(db, pool_id, want.now)
         params = {
             "in_pool": pool_id,
-            "now": now,
-            "until": until,
-            "gone": gone,
+            "now": want.now,
+            "until": want.until,
+            "gone": want.gone,
             "marks": sorted(marks),
         }
         taken = connection.execute(_TAKE_FREE, params).scalar()
@@ -250,27 +254,41 @@ class SqlLeaseStore:
 # store sends the members once (_SYNC), then picks again. Sending 200 ids with every pick
 # was a third of the writer thread's time on PostgreSQL + Redis.
 # KEYS: slots (zset number_id -> held-until ms), members version
-# ARGV: now ms, until ms, reuse (0/1), version, gone ms, then the numbers marked lend_first
-# Answer: number, shared (0/1), called (0/1).
+# ARGV: version, reuse (0/1), m, the m numbers marked lend_first, then for each pick its
+# now, until and gone (ms). Answer: for each pick its number (0: none), shared, called.
 _PICK = """
-if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 'sync' end
-local marked, released = nil, nil
-for i = 6, #ARGV do
-  local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
-  if score and score <= tonumber(ARGV[5]) and (released == nil or score < released) then
-    marked, released = ARGV[i], score
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 'sync' end
+local m = tonumber(ARGV[3])
+local marks = {}
+for j = 1, m do marks[j] = ARGV[3 + j] end
+local out = {}
+for i = 4 + m, #ARGV, 3 do
+  local now, untl, gone = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
+  local marked, released = nil, nil
+  for j = 1, m do
+    if marks[j] then
+      local score = tonumber(redis.call('ZSCORE', KEYS[1], marks[j]))
+      if score and score <= gone and (released == nil or score < released) then
+        marked, released = j, score
+      end
+    end
+  end
+  if marked then
+    redis.call('ZADD', KEYS[1], untl, marks[marked])
+    table.insert(out, marks[marked]); table.insert(out, 0); table.insert(out, 1)
+    marks[marked] = false
+  else
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local held = #first > 0 and tonumber(first[2]) > now
+    if #first == 0 or (held and ARGV[2] == '0') then
+      table.insert(out, 0); table.insert(out, 0); table.insert(out, 0)
+    else
+      redis.call('ZADD', KEYS[1], untl, first[1])
+      table.insert(out, first[1]); table.insert(out, held and 1 or 0); table.insert(out, 0)
+    end
   end
 end
-if marked then
-  redis.call('ZADD', KEYS[1], ARGV[2], marked)
-  return {marked, 0, 1}
-end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #first == 0 then return false end
-local held = tonumber(first[2]) > tonumber(ARGV[1])
-if held and ARGV[3] == '0' then return false end
-redis.call('ZADD', KEYS[1], ARGV[2], first[1])
-return {first[1], held and 1 or 0, 0}
+return out
 """
 # KEYS: as _PICK; ARGV: version, number ids... New members start free (score 0), the
 # holds of members that stay are kept, members no longer in the pool are dropped.
@@ -314,17 +332,13 @@ class RedisLeaseStore:
         base = f"{self.prefix}:pool:{pool_id}"
         return f"{base}:slots", f"{base}:members"
 
-    def pick(
-        self,
-        db: Session,
-        pool_id: int,
-        numbers: Sequence[int],
-        now: datetime,
-        until: datetime,
-        gone: datetime,
-        reuse: bool,
-    ) -> Pick | None:
+    def pick_many(
+        self, db: Session, pool_id: int, numbers: Sequence[int], wants: Sequence[Want], reuse: bool
+    ) -> list[Pick | None]:
+        """All the wants in one script call (one round trip for a batch of new sessions)."""
         flush(db, self._send_extends)
+        if not wants:
+            return []
         ids = tuple(numbers)
         found = self._versions.get(ids)
         if found is None:
@@ -332,20 +346,28 @@ class RedisLeaseStore:
                 self._versions.clear()
             found = self._versions[ids] = _version(ids)
         version, members = found
-        marks = self._marks.get(db, pool_id, now)
+        marks = self._marks.get(db, pool_id, wants[0].now)
         keys = list(self._keys(pool_id))
-        args = [_ms(now), _ms(until), int(reuse), version, _ms(gone), *sorted(marks)]
+        args: list[Any] = [version, int(reuse), len(marks), *sorted(marks)]
+        for want in wants:
+            args += (_ms(want.now), _ms(want.until), _ms(want.gone))
         answer = self._pick(keys=keys, args=args)
         if answer == b"sync":
             self._sync(keys=keys, args=[version, *members])
             answer = self._pick(keys=keys, args=args)
-        if not answer or answer == b"sync":  # another node re-synced its own list meanwhile
-            return None
-        taken = int(answer[0])
-        if taken in marks:  # lent again: the mark spoke for the last holder
-            self._marks.lent(pool_id, taken)
-            later(db, _send_unmarks, {"lent": taken})
-        return Pick(number_id=taken, shared=bool(int(answer[1])), called=bool(int(answer[2])))
+        if answer == b"sync":  # another node re-synced its own list meanwhile
+            return [None] * len(wants)
+        picks: list[Pick | None] = []
+        for i in range(0, len(answer), 3):
+            taken, shared, called = (int(x) for x in answer[i : i + 3])
+            if taken == 0:
+                picks.append(None)
+                continue
+            if taken in marks:  # lent again: the mark spoke for the last holder
+                self._marks.lent(pool_id, taken)
+                later(db, _send_unmarks, {"lent": taken})
+            picks.append(Pick(number_id=taken, shared=bool(shared), called=bool(called)))
+        return picks
 
     def extend(self, db: Session, pool_id: int, number_id: int, until: datetime) -> None:
         later(db, self._send_extends, (self._keys(pool_id)[0], str(number_id), _ms(until)))

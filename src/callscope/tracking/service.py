@@ -18,17 +18,17 @@ from functools import lru_cache
 from typing import Any, cast
 
 import phonenumbers
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from callscope.api.problems import NotFound
 from callscope.numbers.models import ExhaustionPolicy
 from callscope.phones import national_format
-from callscope.tracking.later import later, touched
-from callscope.tracking.leases import LeaseStore, end_leases
+from callscope.tracking.later import Answer, flush, later, touched
+from callscope.tracking.leases import LeaseStore, Want, end_leases
 from callscope.tracking.models import PageView, VisitorSession
 from callscope.tracking.schemas import Ping, PingAnswer, SessionAnswer, SessionStart, Swap
-from callscope.tracking.siteconfig import SiteConfig
+from callscope.tracking.siteconfig import PoolConfig, SiteConfig
 from callscope.tracking.sources import Visit, default_channel, match_source, parse_visit
 
 SESSION_IDLE = timedelta(minutes=30)
@@ -57,8 +57,9 @@ def _new_id() -> str:
 _S = cast(Table, VisitorSession.__table__)
 _SC = _S.c
 # Built once (see leases.py): Core statements, no ORM unit of work on the hot path.
-_FIND = select(
+_READ = select(
     _SC.id,
+    _SC.site_id,
     _SC.public_id,
     _SC.visitor_id,
     _SC.source_id,
@@ -73,7 +74,10 @@ _FIND = select(
     _SC.utm_term,
     _SC.utm_content,
     _SC.click_id,
-).where(_SC.public_id == bindparam("public_id"), _SC.site_id == bindparam("site_id"))
+)
+_FIND = _READ.where(_SC.public_id == bindparam("public_id"), _SC.site_id == bindparam("site_id"))
+_FIND_MANY = _READ.where(_SC.public_id.in_(bindparam("public_ids", expanding=True)))
+_AHEAD = "callscope.tracking.ahead"  # db.info: (site id, public id) -> row or None
 _INSERT = insert(_S)
 _SEEN = update(_S).where(_SC.id == bindparam("row_id")).values(last_seen_at=bindparam("now"))
 # Only the lease as the visit read it: one ended meanwhile (its number lent again by another
@@ -103,6 +107,57 @@ _SEND_SEEN = _many(_SEEN)
 _SEND_SEEN_HELD = _many(_SEEN_HELD)
 _SEND_MOVED = _many(_MOVED)
 _SEND_PAGE_VIEWS = _many(_PAGE_VIEW)
+
+
+@dataclass
+class _Lend:
+    """A new session's number, waiting to be picked with the transaction's others."""
+
+    store: LeaseStore
+    pool: PoolConfig
+    reuse: bool
+    want: Want
+    values: dict[str, Any]  # the session row, waiting for its insert
+
+
+def _send_lends(db: Session, lends: list[_Lend]) -> None:
+    """Pick the waiting sessions' numbers: one store call per pool, in the order they came."""
+    groups: dict[tuple[int, int, bool], list[_Lend]] = {}
+    for lend in lends:
+        groups.setdefault((id(lend.store), id(lend.pool), lend.reuse), []).append(lend)
+    for group in groups.values():
+        store, pool, reuse = group[0].store, group[0].pool, group[0].reuse
+        wants = [lend.want for lend in group]
+        picks = store.pick_many(db, pool.id, list(pool.numbers), wants, reuse)
+        for lend, pick in zip(group, picks, strict=True):
+            if pick is None or pick.number_id not in pool.numbers:
+                continue  # exhausted (overflow or keep-original policy) or an empty pool
+            if pick.called:
+                end_leases(db, pick.number_id, lend.want.now)
+            lend.values.update(
+                number_id=pick.number_id,
+                leased_at=lend.want.now,
+                lease_expires_at=lend.want.until,
+                shared=pick.shared,
+            )
+
+
+def read_ahead(db: Session, wanted: list[tuple[int, str]]) -> None:
+    """Look up the sessions (site id, public id) a batch's visits will look up, in one
+    SELECT before they run (writer.py). A visit that touches a session drops it from
+    what was read, so a later look-up in the batch reads it again, with that touch."""
+    found: dict[tuple[int, str], Any] = db.info.setdefault(_AHEAD, {})
+    params = {"public_ids": sorted({public_id for _, public_id in wanted})}
+    for row in db.connection().execute(_FIND_MANY, params):
+        found[(row.site_id, row.public_id)] = row
+    for key in wanted:
+        found.setdefault(key, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_ahead(db: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        db.info.pop(_AHEAD, None)
 
 
 def _campaign_key(row: Any) -> str:
@@ -139,6 +194,17 @@ class Shown:
     pool_id: int | None
     number_id: int | None
 
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Shown:
+        """What a new session's row shows, once its number (if any) has been picked."""
+        return cls(
+            values["visitor_id"],
+            values["public_id"],
+            values["source_id"],
+            values["pool_id"],
+            values["number_id"],
+        )
+
 
 @dataclass
 class Tracker:
@@ -149,17 +215,28 @@ class Tracker:
     config: SiteConfig
 
     def start(self, body: SessionStart, now: datetime) -> SessionAnswer:
+        """Start or continue a session; a number to lend is picked now."""
+        answer = self.begin(body, now)
+        flush(self.db, _send_lends)
+        return answer.result()
+
+    def begin(self, body: SessionStart, now: datetime) -> Answer[SessionAnswer]:
+        """As `start`, but a number to lend waits to be picked with the transaction's
+        others (later.py): read the answer once the transaction has committed."""
         visitor_id = body.visitor_id or _new_id()
         if is_bot(body.user_agent):
-            return SessionAnswer(visitor_id=visitor_id, session_id=None, swaps=[], ping_seconds=0)
+            bot = SessionAnswer(visitor_id=visitor_id, session_id=None, swaps=[], ping_seconds=0)
+            return Answer(lambda: bot)
         visit = parse_visit(body.url, body.referrer)
         row = self._continuing(body, visit, now)
-        shown: Shown
         if row is not None:
             self._touch(row, body.url, now)
             shown = Shown(row.visitor_id, row.public_id, row.source_id, row.pool_id, row.number_id)
-        else:
-            shown = self._open(body, visit, visitor_id, now)
+            return Answer(lambda: self._answer(shown))
+        values = self._open(body, visit, visitor_id, now)
+        return Answer(lambda: self._answer(Shown.of(values)))
+
+    def _answer(self, shown: Shown) -> SessionAnswer:
         return SessionAnswer(
             visitor_id=shown.visitor_id,
             session_id=shown.public_id,
@@ -175,6 +252,10 @@ class Tracker:
         return PingAnswer(session_id=row.public_id, ping_seconds=ping_seconds(self.config))
 
     def _find(self, public_id: str) -> Any | None:
+        ahead = self.db.info.get(_AHEAD)
+        key = (self.config.site_id, public_id)
+        if ahead is not None and key in ahead:
+            return ahead[key]
         touched(self.db, public_id)  # its own writes may still wait for the commit
         params = {"public_id": public_id, "site_id": self.config.site_id}
         return self.db.connection().execute(_FIND, params).first()
@@ -199,6 +280,9 @@ class Tracker:
         """Mark the session seen (and its number held); all of it waits for the commit."""
         pool = self.config.pool
         key = row.public_id
+        ahead = self.db.info.get(_AHEAD)
+        if ahead is not None:
+            ahead.pop((self.config.site_id, key), None)  # read it again, with this touch
         if pool is not None and row.pool_id == pool.id and row.number_id is not None:
             until = self._hold_until(now)
             held = {"row_id": row.id, "now": now, "until": until, "was": row.lease_expires_at}
@@ -219,8 +303,11 @@ class Tracker:
                 },
             )
 
-    def _open(self, body: SessionStart, visit: Visit, visitor_id: str, now: datetime) -> Shown:
-        """A new session. Its landing page is `landing_url`; page_views rows hold the rest."""
+    def _open(
+        self, body: SessionStart, visit: Visit, visitor_id: str, now: datetime
+    ) -> dict[str, Any]:
+        """A new session's row, waiting for its insert (and maybe for its number to be
+        picked). Its landing page is `landing_url`; page_views rows hold the rest."""
         matched = match_source(visit, self.config.sources)
         values: dict[str, Any] = {
             "account_id": self.config.account_id,
@@ -254,13 +341,7 @@ class Tracker:
         }
         self._lend(values, now)
         later(self.db, _SEND_SESSIONS, values, values["public_id"])
-        return Shown(
-            visitor_id,
-            values["public_id"],
-            values["source_id"],
-            values["pool_id"],
-            values["number_id"],
-        )
+        return values
 
     def _lend(self, values: dict[str, Any], now: datetime) -> None:
         if self.config.business_number is None:
@@ -278,22 +359,9 @@ class Tracker:
         until = self._hold_until(now)
         # A hold ending by then was last extended two ping intervals ago or more.
         gone = until - timedelta(seconds=2 * ping_seconds(self.config))
-        pick = self.store.pick(
-            self.db,
-            pool.id,
-            list(pool.numbers),
-            now,
-            until,
-            gone,
-            reuse=pool.policy is ExhaustionPolicy.reuse_oldest,
-        )
-        if pick is None or pick.number_id not in pool.numbers:
-            return  # exhausted (overflow or keep-original policy) or an empty pool
-        if pick.called:
-            end_leases(self.db, pick.number_id, now)
-        values.update(
-            number_id=pick.number_id, leased_at=now, lease_expires_at=until, shared=pick.shared
-        )
+        reuse = pool.policy is ExhaustionPolicy.reuse_oldest
+        lend = _Lend(self.store, pool, reuse, Want(now, until, gone), values)
+        later(self.db, _send_lends, lend, values["public_id"], first=True)
 
     def _swaps(self, row: Shown) -> list[Swap]:
         business = self.config.business_number
