@@ -62,7 +62,7 @@ def test_rate_limit_counts_the_client_behind_a_trusted_proxy(tmp_path: Path) -> 
 def test_serve_keeps_what_startup_built_out_of_the_collectors_full_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full pass over the imported libraries stopped every request for 100-190 ms under
+    """A full pass over the imported libraries stopped every request for up to 190 ms under
     load (bench/RESULTS.md); the server freezes what it built before it serves."""
     import uvicorn
 

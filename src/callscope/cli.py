@@ -141,7 +141,7 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool) -> None:
         _alembic(lambda: migrations.upgrade(settings.effective_database_url))
     app = create_app(settings)
     # What the imports and the app built will live as long as the process: keep it out of
-    # the collector's full passes, which otherwise stop every request for 100-190 ms on
+    # the collector's full passes, which otherwise stop every request for up to 190 ms on
     # this 2-core machine (the p99 of even GET /livez under load; bench/RESULTS.md).
     gc.collect()
     gc.freeze()
